@@ -1,0 +1,98 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+
+	cp "github.com/cardportal/cardportal"
+	"github.com/cardportal/cardportal/account"
+)
+
+// Summaries returns the card holder's account, with its balance derived from the
+// postings, and the cards the holder may see on it: all of them for the basic card
+// member, only their own for an additional one. Two queries, whatever the number of
+// cards: the account figures, then its cards.
+func (s *Store) Summaries(ctx context.Context, cardholderID int64) ([]account.Summary, error) {
+	const op = "sqlstore.Summaries"
+	// The CAST keeps PostgreSQL's SUM over BIGINT (a NUMERIC) an integer.
+	rows, err := s.read.QueryContext(ctx, `
+SELECT a.id, p.name, a.currency, a.credit_limit, a.payment_due, a.minimum_due,
+       CAST(COALESCE((SELECT SUM(x.amount) FROM postings x WHERE x.account_id = a.id), 0) AS BIGINT),
+       h.basic
+  FROM cardholders h
+  JOIN accounts a ON a.id = h.account_id
+  JOIN products p ON p.id = a.product_id
+ WHERE h.id = $1`, cardholderID)
+	if err != nil {
+		return nil, cp.E(op, cp.Internal, "", err)
+	}
+	// Read to the end and close before the second query: on a single-connection pool
+	// (an in-memory SQLite database) an open result set would hold the connection.
+	var (
+		out   []account.Summary
+		basic []bool
+	)
+	for rows.Next() {
+		var (
+			sum account.Summary
+			due string
+			b   bool
+		)
+		if err := rows.Scan(&sum.AccountID, &sum.ProductName, &sum.Currency, &sum.CreditLimit, &due,
+			&sum.MinimumDue, &sum.Balance, &b); err != nil {
+			rows.Close()
+			return nil, cp.E(op, cp.Internal, "", err)
+		}
+		if sum.PaymentDue, err = fromCivilDate(due); err != nil {
+			rows.Close()
+			return nil, cp.E(op, cp.Internal, "", fmt.Errorf("account %d: %w", sum.AccountID, err))
+		}
+		out, basic = append(out, sum), append(basic, b)
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return nil, cp.E(op, cp.Internal, "", err)
+	}
+	if len(out) == 0 {
+		return []account.Summary{}, nil
+	}
+	// A holder belongs to one account in this schema, so one card query serves; should
+	// that change, this loop keeps the shape right at one query per account.
+	for i := range out {
+		cards, err := s.summaryCards(ctx, out[i].AccountID, cardholderID, basic[i])
+		if err != nil {
+			return nil, cp.E(op, cp.Internal, "", err)
+		}
+		out[i].Cards = cards
+	}
+	return out, nil
+}
+
+// summaryCards lists the cards on an account, basic card member's first, or only the
+// holder's own cards unless all is set.
+func (s *Store) summaryCards(ctx context.Context, accountID, cardholderID int64, all bool) ([]account.Card, error) {
+	rows, err := s.read.QueryContext(ctx, `
+SELECT c.id, c.last_digits, h.name, h.basic, c.state, c.exp_month, c.exp_year
+  FROM cards c
+  JOIN cardholders h ON h.id = c.cardholder_id
+ WHERE c.account_id = $1 AND (c.cardholder_id = $2 OR $3)
+ ORDER BY h.basic DESC, c.cardholder_id, c.issued_at DESC, c.id DESC`, accountID, cardholderID, all)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cards := []account.Card{}
+	for rows.Next() {
+		var (
+			c           account.Card
+			month, year int
+		)
+		if err := rows.Scan(&c.CardID, &c.Last, &c.HolderName, &c.Basic, &c.State, &month, &year); err != nil {
+			return nil, err
+		}
+		c.Expiry = fmt.Sprintf("%02d/%02d", month, year%100)
+		cards = append(cards, c)
+	}
+	return cards, rows.Err()
+}
