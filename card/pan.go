@@ -139,3 +139,14 @@ func (p PAN) Format(f fmt.State, verb rune) { formatMasked(f, verb, p.Masked()) 
 
 // LogValue returns the masked form, so slog never records the digits.
 func (p PAN) LogValue() slog.Value { return slog.StringValue(p.Masked()) }
+
+// ScreenDigits returns the trailing digits a member's own screens show to tell cards
+// apart: 5 for a 15-digit number, as these cards are known ("ending 12345"), and 4 for
+// a 16-digit one. They are stored in clear beside the sealed number for that purpose.
+func ScreenDigits(p PAN) string {
+	n := 4
+	if p.Len() == 15 {
+		n = 5
+	}
+	return p.digits[len(p.digits)-n:]
+}

@@ -140,3 +140,18 @@ func TestZeroPAN(t *testing.T) {
 		t.Errorf("zero PAN methods are not all empty")
 	}
 }
+
+func TestScreenDigits(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"378282246310005", "10005"},
+		{"5555555555554444", "4444"},
+	} {
+		p, err := ParsePAN(c.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ScreenDigits(p); got != c.want {
+			t.Errorf("ScreenDigits(%s) = %q, want %q", p, got, c.want)
+		}
+	}
+}
