@@ -274,7 +274,7 @@ func (g *generator) card(r *rand.Rand, p productSpec, h issuer.CardHolder, state
 		AccountID:    h.AccountID,
 		CardHolderID: h.ID,
 		Fingerprint:  g.hsm.Fingerprint(pan),
-		Last:         pan.Last(4),
+		Last:         card.ScreenDigits(pan),
 		ExpMonth:     exp.Month,
 		ExpYear:      exp.Year,
 		State:        state,

@@ -1,0 +1,353 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cardportal/cardportal/passhash"
+)
+
+// bench measures, in one run, the password-hash ceiling of this machine and what the
+// server achieves against it over real HTTP: logins/s, authenticated requests/s, their
+// latencies and the server's peak memory. The server runs as a child process so its
+// memory is its own.
+func bench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("cardportal bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dur := fs.Duration("duration", 10*time.Second, "length of each measured phase")
+	loginC := fs.Int("login-concurrency", 4*runtime.GOMAXPROCS(0), "concurrent login clients")
+	authC := fs.Int("auth-concurrency", 32, "concurrent authenticated clients")
+	dbURL := fs.String("database-url", "", "PostgreSQL DSN of an EMPTY database (default: SQLite in a temp dir)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	params := passhash.DefaultParams
+
+	// 1. The ceiling: argon2id with the server's default parameters on all cores.
+	ceiling, err := hashCeiling(ctx, params, *dur)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "argon2id m=%d t=%d p=%d ceiling: %.1f hashes/s on %d cores\n",
+		params.Memory, params.Time, params.Threads, ceiling, runtime.GOMAXPROCS(0))
+
+	// 2. A real server.
+	srv, err := startChild(ctx, *dbURL)
+	if err != nil {
+		return err
+	}
+	defer srv.stop()
+	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: max(*loginC, *authC) + 4}, Timeout: 30 * time.Second}
+	users, err := registerDemoCards(ctx, c, srv.url, srv.cards)
+	if err != nil {
+		return fmt.Errorf("register demo cards: %w", err)
+	}
+
+	// 3. Login storm.
+	var tokens sync.Map
+	var tokenN atomic.Int64
+	logins := load(ctx, *loginC, *dur, func(i, n int) error {
+		u := users[(i+n)%len(users)]
+		var out struct{ Token string }
+		if err := postJSON(ctx, c, srv.url+"/api/v1/sessions", map[string]string{"user_id": u, "password": benchPassword, "client": "app"}, http.StatusCreated, &out); err != nil {
+			return err
+		}
+		tokens.Store(tokenN.Add(1), out.Token)
+		return nil
+	})
+	rssLogin := srv.peakRSS()
+	fmt.Fprintf(stdout, "logins:        %s (%.0f%% of the hash ceiling)\n", logins, 100*logins.rate/ceiling)
+	fmt.Fprintf(stdout, "server peak RSS after the login storm: %.1f MiB\n", float64(rssLogin)/(1<<20))
+
+	// 4. Authenticated requests: session lookup + account summary.
+	var toks []string
+	tokens.Range(func(_, v any) bool { toks = append(toks, v.(string)); return len(toks) < 1000 })
+	if len(toks) == 0 {
+		return errors.New("no login succeeded")
+	}
+	auth := load(ctx, *authC, *dur, func(i, n int) error {
+		req, _ := http.NewRequestWithContext(ctx, "GET", srv.url+"/api/v1/accounts", nil)
+		req.Header.Set("Authorization", "Bearer "+toks[(i*7+n)%len(toks)])
+		resp, err := c.Do(req)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return nil
+	})
+	fmt.Fprintf(stdout, "authenticated: %s\n", auth)
+	fmt.Fprintf(stdout, "server peak RSS overall: %.1f MiB\n", float64(srv.peakRSS())/(1<<20))
+	return nil
+}
+
+const benchPassword = "Bench-Password-2026"
+
+func hashCeiling(ctx context.Context, p passhash.Params, dur time.Duration) (float64, error) {
+	h, err := passhash.NewHasher(p, 0)
+	if err != nil {
+		return 0, err
+	}
+	res := load(ctx, runtime.GOMAXPROCS(0), dur, func(int, int) error {
+		_, err := h.Hash(ctx, []byte(benchPassword))
+		return err
+	})
+	if res.errors > 0 {
+		return 0, fmt.Errorf("hashing failed %d times", res.errors)
+	}
+	return res.rate, nil
+}
+
+type loadResult struct {
+	ok, errors    int
+	rate          float64
+	p50, p99, max time.Duration
+	firstErr      error
+}
+
+func (r loadResult) String() string {
+	s := fmt.Sprintf("%8.1f/s  p50 %v  p99 %v  max %v  (%d ok, %d errors)", r.rate,
+		r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond), r.max.Round(10*time.Microsecond), r.ok, r.errors)
+	if r.firstErr != nil {
+		s += " first error: " + r.firstErr.Error()
+	}
+	return s
+}
+
+// load runs f from c workers for dur and reports successes per second and latencies.
+func load(ctx context.Context, c int, dur time.Duration, f func(worker, n int) error) loadResult {
+	var mu sync.Mutex
+	var lat []time.Duration
+	var res loadResult
+	deadline := time.Now().Add(dur)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range c {
+		wg.Go(func() {
+			var mine []time.Duration
+			var errs int
+			var first error
+			for n := 0; time.Now().Before(deadline) && ctx.Err() == nil; n++ {
+				t := time.Now()
+				if err := f(w, n); err != nil {
+					errs++
+					if first == nil {
+						first = err
+					}
+					continue
+				}
+				mine = append(mine, time.Since(t))
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			res.errors += errs
+			if res.firstErr == nil {
+				res.firstErr = first
+			}
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	slices.Sort(lat)
+	res.ok = len(lat)
+	res.rate = float64(len(lat)) / elapsed.Seconds()
+	if len(lat) > 0 {
+		res.p50 = lat[len(lat)*50/100]
+		res.p99 = lat[len(lat)*99/100]
+		res.max = lat[len(lat)-1]
+	}
+	return res
+}
+
+func postJSON(ctx context.Context, c *http.Client, url string, body any, want int, out any) error {
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequestWithContext(ctx, "POST", url, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	rb, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		return fmt.Errorf("POST %s: status %d: %.200s", url[strings.Index(url, "/api"):], resp.StatusCode, rb)
+	}
+	if out != nil {
+		return json.Unmarshal(rb, out)
+	}
+	return nil
+}
+
+// benchCard is a printed demo card parsed back from the child's banner.
+type benchCard struct{ pan, code, exp, name, born, nid, basicBorn string }
+
+type child struct {
+	cmd   *exec.Cmd
+	url   string
+	cards []benchCard
+	dir   string
+}
+
+func startChild(ctx context.Context, dbURL string) (*child, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "cardportal-bench-")
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"serve", "-addr", "127.0.0.1:0", "-data-dir", dir, "-demo-size", "50",
+		"-signin-per-source", "100000000", "-log-level", "error"}
+	if dbURL != "" {
+		args = append(args, "-database-url", dbURL)
+	}
+	cmd := exec.CommandContext(ctx, exe, args...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	ch := &child{cmd: cmd, dir: dir}
+	got := make(chan banner, 1)
+	go readBanner(out, got)
+	select {
+	case b, ok := <-got:
+		if !ok {
+			ch.stop()
+			return nil, errors.New("server exited before printing its address and demo cards")
+		}
+		ch.url, ch.cards = b.url, b.cards
+	case <-time.After(60 * time.Second):
+		ch.stop()
+		return nil, errors.New("server did not start in 60s")
+	}
+	return ch, nil
+}
+
+// banner is what printBanner printed, parsed back: the URL and the demo cards.
+type banner struct {
+	url   string
+	cards []benchCard
+}
+
+// readBanner parses printBanner's output and sends it on got once the blank line after
+// the cards arrives; it then keeps draining r so the server never blocks on stdout.
+func readBanner(r io.Reader, got chan<- banner) {
+	sc := bufio.NewScanner(r)
+	var b banner
+	var name string
+	var cur *benchCard
+	sent := false
+	for sc.Scan() {
+		if sent {
+			continue
+		}
+		line := strings.TrimSpace(sc.Text())
+		switch {
+		case strings.HasPrefix(line, "cardportal listening on "):
+			b.url = strings.TrimPrefix(line, "cardportal listening on ")
+		case strings.HasPrefix(line, "card "):
+			// card PAN code CODE expires MM/YY born DATE national ID last 4 NNNN
+			if f := strings.Fields(line); len(f) >= 12 {
+				cur = &benchCard{pan: f[1], code: f[3], exp: f[5], born: f[7], nid: f[len(f)-1], name: name}
+			}
+		case cur != nil:
+			if i := strings.Index(line, "basic member born "); i >= 0 {
+				cur.basicBorn = strings.TrimSuffix(line[i+len("basic member born "):], ")")
+			}
+			b.cards = append(b.cards, *cur)
+			cur = nil
+		case line == "" && b.url != "" && len(b.cards) > 0:
+			sent = true
+			got <- b
+		default:
+			name = line
+		}
+	}
+	if !sent {
+		close(got)
+	}
+}
+
+func (ch *child) peakRSS() int64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(ch.cmd.Process.Pid) + "/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			f := strings.Fields(line)
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+func (ch *child) stop() {
+	if ch.cmd.Process != nil {
+		_ = ch.cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = ch.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = ch.cmd.Process.Kill()
+		}
+	}
+	os.RemoveAll(ch.dir)
+}
+
+func registerDemoCards(ctx context.Context, c *http.Client, base string, cards []benchCard) ([]string, error) {
+	var users []string
+	for i, cd := range cards {
+		var flow struct {
+			FlowToken string `json:"flow_token"`
+		}
+		body := map[string]string{"card_number": cd.pan, "cid": cd.code, "expiry": cd.exp, "name": cd.name,
+			"birth_date": cd.born, "national_id_last4": cd.nid}
+		if cd.basicBorn != "" {
+			body["basic_birth_date"] = cd.basicBorn
+		}
+		if err := postJSON(ctx, c, base+"/api/v1/registration/card", body, http.StatusCreated, &flow); err != nil {
+			return nil, err
+		}
+		user := fmt.Sprintf("bench.user%d", i+1)
+		complete := map[string]any{"flow_token": flow.FlowToken, "user_id": user, "password": benchPassword,
+			"password_confirm": benchPassword, "client": "app", "security_questions": []map[string]string{
+				{"question_id": "first_pet", "answer": "Rex the dog"},
+				{"question_id": "birth_city", "answer": "Springfield"},
+				{"question_id": "first_school", "answer": "Lincoln Elementary"},
+			}}
+		if err := postJSON(ctx, c, base+"/api/v1/registration/complete", complete, http.StatusCreated, nil); err != nil {
+			return nil, err
+		}
+		users = append(users, user)
+	}
+	return users, nil
+}

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is everything the server can be told, from flags and CARDPORTAL_* variables
+// (a flag wins over its variable). Every field has a default that works with no
+// configuration at all: embedded SQLite in ./cardportal-data with demo data.
+type config struct {
+	Addr           string
+	DataDir        string
+	DatabaseURL    string // PostgreSQL DSN; empty means SQLite in DataDir
+	KeysFile       string // the HSM key file; kept outside the database
+	Demo           bool
+	DemoSize       int
+	DemoSeed       uint64
+	DevOutbox      bool
+	BehindTLS      bool
+	TrustForwarded bool
+	TLSCert        string
+	TLSKey         string
+	LogLevel       string
+	Maintenance    string
+
+	MaxFailures int
+	LockFor     time.Duration
+	WebIdle     time.Duration
+	AppIdle     time.Duration
+	SessionLife time.Duration
+	SignInLimit int // sign-in attempts per source address per minute
+
+	ArgonMemory      uint
+	ArgonTime        uint
+	ArgonThreads     uint
+	HashConcurrency  int
+	PasswordMinChars int
+}
+
+// envFlags binds each flag to its CARDPORTAL_ variable so one list documents both.
+type envFlags struct {
+	fs     *flag.FlagSet
+	getenv func(string) string
+	errs   []error
+}
+
+func envName(flag string) string {
+	return "CARDPORTAL_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+func (e *envFlags) env(name string) (string, bool) {
+	v := e.getenv(envName(name))
+	return v, v != ""
+}
+
+func (e *envFlags) bad(name, what string) {
+	e.errs = append(e.errs, fmt.Errorf("%s: not %s", envName(name), what))
+}
+
+func (e *envFlags) str(p *string, name, def, usage string) {
+	if v, ok := e.env(name); ok {
+		def = v
+	}
+	e.fs.StringVar(p, name, def, usage)
+}
+
+func (e *envFlags) boolean(p *bool, name string, def bool, usage string) {
+	if v, ok := e.env(name); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			e.bad(name, "a boolean")
+		}
+		def = b
+	}
+	e.fs.BoolVar(p, name, def, usage)
+}
+
+func (e *envFlags) integer(p *int, name string, def int, usage string) {
+	if v, ok := e.env(name); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			e.bad(name, "an integer")
+		}
+		def = n
+	}
+	e.fs.IntVar(p, name, def, usage)
+}
+
+func (e *envFlags) uinteger(p *uint, name string, def uint, usage string) {
+	if v, ok := e.env(name); ok {
+		n, err := strconv.ParseUint(v, 10, 32)
+		if err != nil {
+			e.bad(name, "a non-negative integer")
+		}
+		def = uint(n)
+	}
+	e.fs.UintVar(p, name, def, usage)
+}
+
+func (e *envFlags) duration(p *time.Duration, name string, def time.Duration, usage string) {
+	if v, ok := e.env(name); ok {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			e.bad(name, "a duration")
+		}
+		def = d
+	}
+	e.fs.DurationVar(p, name, def, usage)
+}
+
+// parseConfig reads flags from args and variables from getenv, then validates.
+func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	e := &envFlags{fs: fs, getenv: getenv}
+	var seed int
+	e.str(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free one)")
+	e.str(&c.DataDir, "data-dir", "cardportal-data", "directory for the SQLite database and the development key file")
+	e.str(&c.DatabaseURL, "database-url", "", "PostgreSQL DSN; empty uses embedded SQLite in data-dir")
+	e.str(&c.KeysFile, "keys-file", "", "HSM key file (default data-dir/keys.json, created on first start)")
+	e.boolean(&c.Demo, "demo", true, "load the fictional demo issuer into an empty database")
+	e.integer(&c.DemoSize, "demo-size", 300, "number of demo accounts")
+	e.integer(&seed, "demo-seed", 1, "seed for the demo data")
+	e.boolean(&c.DevOutbox, "dev-outbox", true, "keep notifications in an outbox shown at /dev/outbox instead of sending them")
+	e.boolean(&c.BehindTLS, "behind-tls", false, "TLS is terminated in front of this instance: mark cookies Secure, send HSTS")
+	e.boolean(&c.TrustForwarded, "trust-forwarded", false, "take the client address from X-Forwarded-For (only behind a proxy you run)")
+	e.str(&c.TLSCert, "tls-cert", "", "TLS certificate file (serve HTTPS)")
+	e.str(&c.TLSKey, "tls-key", "", "TLS key file")
+	e.str(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	e.str(&c.Maintenance, "maintenance", "", "maintenance notice shown on the sign-in pages")
+	e.integer(&c.MaxFailures, "lock-failures", 3, "consecutive wrong passwords before an account locks")
+	e.duration(&c.LockFor, "lock-duration", 30*time.Minute, "how long a lock lasts")
+	e.duration(&c.WebIdle, "web-idle", 15*time.Minute, "idle timeout of browser sessions")
+	e.duration(&c.AppIdle, "app-idle", 5*time.Minute, "idle timeout of mobile-app sessions")
+	e.duration(&c.SessionLife, "session-life", 12*time.Hour, "absolute session lifetime")
+	e.integer(&c.SignInLimit, "signin-per-source", 30, "sign-in attempts per source address per minute")
+	e.uinteger(&c.ArgonMemory, "argon-memory", 19456, "argon2id memory in KiB for new password hashes")
+	e.uinteger(&c.ArgonTime, "argon-time", 2, "argon2id passes")
+	e.uinteger(&c.ArgonThreads, "argon-threads", 1, "argon2id lanes")
+	e.integer(&c.HashConcurrency, "hash-concurrency", 0, "concurrent password hashes (0: one per CPU)")
+	e.integer(&c.PasswordMinChars, "password-min", 12, "minimum password length")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	c.DemoSeed = uint64(seed)
+	if c.KeysFile == "" {
+		c.KeysFile = filepath.Join(c.DataDir, "keys.json")
+	}
+	return c, errors.Join(append(e.errs, c.validate())...)
+}
+
+func (c config) validate() error {
+	var errs []error
+	check := func(ok bool, msg string) {
+		if !ok {
+			errs = append(errs, errors.New(msg))
+		}
+	}
+	check(c.Addr != "", "addr must be set")
+	check(c.DemoSize > 0 && c.DemoSize <= 100000, "demo-size must be 1..100000")
+	check((c.TLSCert == "") == (c.TLSKey == ""), "tls-cert and tls-key go together")
+	check(c.MaxFailures >= 1 && c.MaxFailures <= 100, "lock-failures must be 1..100")
+	check(c.LockFor > 0, "lock-duration must be positive")
+	check(c.WebIdle > 0 && c.AppIdle > 0 && c.SessionLife > 0, "session timeouts must be positive")
+	check(c.SignInLimit >= 1, "signin-per-source must be at least 1")
+	check(c.ArgonMemory >= 8*c.ArgonThreads && c.ArgonTime >= 1 && c.ArgonThreads >= 1 && c.ArgonThreads <= 255, "argon2id parameters out of range")
+	check(c.PasswordMinChars >= 8 && c.PasswordMinChars <= 128, "password-min must be 8..128")
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, errors.New("log-level must be debug, info, warn or error"))
+	}
+	return errors.Join(errs...)
+}

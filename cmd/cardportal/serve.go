@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/cardportal/cardportal/api"
+	"github.com/cardportal/cardportal/cardcrypto"
+	"github.com/cardportal/cardportal/demo"
+	"github.com/cardportal/cardportal/identity"
+	"github.com/cardportal/cardportal/notify"
+	"github.com/cardportal/cardportal/passhash"
+	"github.com/cardportal/cardportal/postgres"
+	"github.com/cardportal/cardportal/safehttp"
+	"github.com/cardportal/cardportal/sqlite"
+	"github.com/cardportal/cardportal/sqlstore"
+	"github.com/cardportal/cardportal/web"
+)
+
+// app is the wired program: what serve runs and what bench measures.
+type app struct {
+	cfg     config
+	log     *slog.Logger
+	store   *sqlstore.Store
+	hsm     cardcrypto.HSM
+	hasher  *passhash.Hasher
+	ident   *identity.Service
+	handler http.Handler
+	cards   []demo.DemoCard
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// build opens storage, loads keys and demo data and wires the surfaces.
+func build(ctx context.Context, c config, log *slog.Logger) (*app, error) {
+	a := &app{cfg: c, log: log}
+	var err error
+	if c.DatabaseURL != "" {
+		a.store, err = postgres.Open(ctx, c.DatabaseURL)
+	} else {
+		if err = os.MkdirAll(c.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("data directory: %w", err)
+		}
+		a.store, err = sqlite.Open(ctx, filepath.Join(c.DataDir, "cardportal.db"))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	fail := func(err error) (*app, error) { a.store.Close(); return nil, err }
+
+	hasData, err := a.store.HasIssuerData(ctx)
+	if err != nil {
+		return fail(fmt.Errorf("inspect database: %w", err))
+	}
+	keys, err := loadKeys(c.KeysFile, !hasData, log)
+	if err != nil {
+		return fail(err)
+	}
+	if a.hsm, err = cardcrypto.NewSoft(keys); err != nil {
+		return fail(fmt.Errorf("keys: %w", err))
+	}
+	now := time.Now
+	if c.Demo {
+		cards, loaded, err := demo.Seed(ctx, a.store, a.hsm, c.DemoSeed, now(), c.DemoSize)
+		if err != nil {
+			return fail(fmt.Errorf("demo data: %w", err))
+		}
+		if loaded {
+			log.Info("loaded demo issuer", "accounts", c.DemoSize)
+		}
+		a.cards = cards
+	}
+	params := passhash.Params{Memory: uint32(c.ArgonMemory), Time: uint32(c.ArgonTime), Threads: uint8(c.ArgonThreads), SaltLen: 16, KeyLen: 32}
+	if a.hasher, err = passhash.NewHasher(params, c.HashConcurrency); err != nil {
+		return fail(fmt.Errorf("password hashing: %w", err))
+	}
+	// Until real transports exist, every notice goes to the outbox; -dev-outbox only
+	// decides whether the outbox page is served.
+	notifier := &notify.Outbox{Store: a.store, Log: log, Now: now}
+	icfg := identity.DefaultConfig
+	icfg.Password.MinLength = c.PasswordMinChars
+	icfg.MaxFailures = c.MaxFailures
+	icfg.LockFor = c.LockFor
+	icfg.WebIdle, icfg.AppIdle, icfg.SessionLife = c.WebIdle, c.AppIdle, c.SessionLife
+	icfg.SignInPerSource = c.SignInLimit
+	a.ident = identity.NewService(a.store, a.hsm, a.hasher, notifier, icfg, now, log)
+
+	var outbox notify.OutboxStore
+	if c.DevOutbox {
+		outbox = a.store
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := safehttp.NewMetrics(reg)
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := a.store.Ping(ctx); err != nil {
+			log.ErrorContext(ctx, "readiness", "err", err)
+			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ready\n")
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("/api/", safehttp.Headers("default-src 'none'; frame-ancestors 'none'", c.BehindTLS,
+		api.NewHandler(api.Deps{Identity: a.ident, Accounts: a.store, Log: log, Now: now})))
+	mux.Handle("/", web.NewHandler(web.Deps{
+		Identity: a.ident, Accounts: a.store, Outbox: outbox, Log: log, Now: now,
+		BehindTLS: c.BehindTLS || c.TLSCert != "", Maintenance: c.Maintenance,
+	}))
+	a.handler = safehttp.Observe(safehttp.Options{Log: log, TrustForwarded: c.TrustForwarded, Metrics: metrics}, mux)
+	return a, nil
+}
+
+// loadKeys reads the HSM key file, creating it only when the database holds no card
+// data yet: new keys for existing data would make every card unreadable.
+func loadKeys(path string, mayCreate bool, log *slog.Logger) (cardcrypto.Keys, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		k, err := cardcrypto.DecodeKeys(b)
+		if err != nil {
+			return cardcrypto.Keys{}, fmt.Errorf("keys file %s: %w", path, err)
+		}
+		return k, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return cardcrypto.Keys{}, fmt.Errorf("keys file: %w", err)
+	}
+	if !mayCreate {
+		return cardcrypto.Keys{}, fmt.Errorf("keys file %s is missing but the database already holds card data sealed with other keys", path)
+	}
+	k, err := cardcrypto.GenerateKeys()
+	if err != nil {
+		return cardcrypto.Keys{}, err
+	}
+	b, err = cardcrypto.EncodeKeys(k)
+	if err != nil {
+		return cardcrypto.Keys{}, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return cardcrypto.Keys{}, fmt.Errorf("keys file: %w", err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return cardcrypto.Keys{}, fmt.Errorf("keys file: %w", err)
+	}
+	log.Warn("generated new development keys; production keys belong in an HSM", "file", path)
+	return k, nil
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	c, err := parseConfig("cardportal serve", args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, c.LogLevel)
+	a, err := build(ctx, c, log)
+	if err != nil {
+		return err
+	}
+	defer a.store.Close()
+
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return err
+	}
+	scheme := "http"
+	if c.TLSCert != "" {
+		scheme = "https"
+	}
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	printBanner(stdout, scheme+"://"+ln.Addr().String(), a.cards)
+	log.Info("listening", "addr", ln.Addr().String())
+
+	errc := make(chan error, 1)
+	go func() {
+		if c.TLSCert != "" {
+			errc <- srv.ServeTLS(ln, c.TLSCert, c.TLSKey)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	log.Info("shutting down")
+	return srv.Shutdown(shutdown)
+}
+
+// printBanner tells a newcomer where the server is and which fictional cards they can
+// register. It goes to stdout, never to the log.
+func printBanner(w io.Writer, url string, cards []demo.DemoCard) {
+	fmt.Fprintf(w, "cardportal listening on %s\n", url)
+	if len(cards) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nDemo cards you can register (fictional; generated for this demo):")
+	for _, c := range cards {
+		role := "basic card member"
+		if !c.Basic {
+			role = "additional card member (basic member born " + c.BasicBirthDate.Format("2006-01-02") + ")"
+		}
+		fmt.Fprintf(w, "  %s\n    card %s  code %s  expires %s  born %s  national ID last 4 %s\n    %s, %s\n",
+			c.Name, c.PAN.Digits(), c.Code.Digits(), c.Expiry, c.BirthDate.Format("2006-01-02"), c.NationalIDLast4, c.Product, role)
+	}
+	fmt.Fprintln(w)
+}
