@@ -4,13 +4,17 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"strings"
 )
 
 // messageFS holds the catalogues. Embedding them means a deployed binary
 // can never run with texts that don't match the ids its code uses.
 //
-//go:embed messages/*.json
+// Each language is a directory of files, one per feature (messages/sv/core.json,
+// messages/sv/mfa.json, ...), merged at start-up; an id defined twice is a defect.
+//
+//go:embed messages
 var messageFS embed.FS
 
 // catalogs is indexed by lang. It is built once at start-up and only read
@@ -32,16 +36,43 @@ func mustLoadCatalogs() [numLangs]map[string]string {
 }
 
 func loadCatalog(name string) (map[string]string, error) {
-	path := "messages/" + name + ".json"
-	data, err := messageFS.ReadFile(path)
+	files, err := catalogFiles(name)
 	if err != nil {
-		return nil, fmt.Errorf("locale: reading %s: %w", path, err)
+		return nil, err
 	}
-	var m map[string]string
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("locale: parsing %s: %w", path, err)
+	all := map[string]string{}
+	for _, path := range files {
+		data, err := messageFS.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("locale: reading %s: %w", path, err)
+		}
+		var m map[string]string
+		if err := json.Unmarshal(data, &m); err != nil {
+			return nil, fmt.Errorf("locale: parsing %s: %w", path, err)
+		}
+		for id, text := range m {
+			if _, dup := all[id]; dup {
+				return nil, fmt.Errorf("locale: %s: id %q is defined in another file too", path, id)
+			}
+			all[id] = text
+		}
 	}
-	return m, nil
+	return all, nil
+}
+
+// catalogFiles lists a language's message files in name order.
+func catalogFiles(lang string) ([]string, error) {
+	entries, err := fs.ReadDir(messageFS, "messages/"+lang)
+	if err != nil {
+		return nil, fmt.Errorf("locale: reading messages/%s: %w", lang, err)
+	}
+	var files []string
+	for _, e := range entries {
+		if !e.IsDir() && strings.HasSuffix(e.Name(), ".json") {
+			files = append(files, "messages/"+lang+"/"+e.Name())
+		}
+	}
+	return files, nil
 }
 
 // T returns the text for message id in l's language with its {name}

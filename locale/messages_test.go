@@ -17,45 +17,74 @@ var validID = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$`)
 // json.Unmarshal never silently drops a duplicate), texts trimmed.
 func TestCatalogueFiles(t *testing.T) {
 	for _, name := range langFiles {
-		t.Run(name, func(t *testing.T) {
-			data, err := messageFS.ReadFile("messages/" + name + ".json")
+		files, err := catalogFiles(name)
+		if err != nil || len(files) == 0 {
+			t.Fatalf("%s: no message files (%v)", name, err)
+		}
+		for _, path := range files {
+			checkCatalogueFile(t, path)
+		}
+	}
+}
+
+// TestCatalogueFileSets requires every language to have the same feature files, so a
+// feature's texts are translated where its English texts are.
+func TestCatalogueFileSets(t *testing.T) {
+	base := func(files []string) []string {
+		var out []string
+		for _, f := range files {
+			out = append(out, f[strings.LastIndex(f, "/")+1:])
+		}
+		return out
+	}
+	en, _ := catalogFiles("en")
+	for _, name := range langFiles {
+		files, _ := catalogFiles(name)
+		if !slices.Equal(base(files), base(en)) {
+			t.Errorf("%s has files %v, en has %v", name, base(files), base(en))
+		}
+	}
+}
+
+func checkCatalogueFile(t *testing.T, path string) {
+	t.Run(path, func(t *testing.T) {
+		data, err := messageFS.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := json.NewDecoder(strings.NewReader(string(data)))
+		if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+			t.Fatalf("file must be a JSON object, got %v, %v", tok, err)
+		}
+		prev := ""
+		for dec.More() {
+			tok, err := dec.Token()
 			if err != nil {
 				t.Fatal(err)
 			}
-			dec := json.NewDecoder(strings.NewReader(string(data)))
-			if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-				t.Fatalf("file must be a JSON object, got %v, %v", tok, err)
+			id := tok.(string)
+			var text string
+			if err := dec.Decode(&text); err != nil {
+				t.Fatalf("%s: value must be a string: %v", id, err)
 			}
-			prev := ""
-			for dec.More() {
-				tok, err := dec.Token()
-				if err != nil {
-					t.Fatal(err)
-				}
-				id := tok.(string)
-				var text string
-				if err := dec.Decode(&text); err != nil {
-					t.Fatalf("%s: value must be a string: %v", id, err)
-				}
-				if !validID.MatchString(id) {
-					t.Errorf("malformed id %q", id)
-				}
-				if id <= prev {
-					t.Errorf("id %q follows %q: keep ids sorted and unique", id, prev)
-				}
-				prev = id
-				if text == "" || strings.TrimSpace(text) != text {
-					t.Errorf("%s: text empty or has surrounding space: %q", id, text)
-				}
+			if !validID.MatchString(id) {
+				t.Errorf("malformed id %q", id)
 			}
-			if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
-				t.Fatalf("unterminated object: %v, %v", tok, err)
+			if id <= prev {
+				t.Errorf("id %q follows %q: keep ids sorted and unique", id, prev)
 			}
-			if _, err := dec.Token(); err != io.EOF {
-				t.Errorf("trailing data after the object")
+			prev = id
+			if text == "" || strings.TrimSpace(text) != text {
+				t.Errorf("%s: text empty or has surrounding space: %q", id, text)
 			}
-		})
-	}
+		}
+		if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
+			t.Fatalf("unterminated object: %v, %v", tok, err)
+		}
+		if _, err := dec.Token(); err != io.EOF {
+			t.Errorf("trailing data after the object")
+		}
+	})
 }
 
 // TestCatalogueCompleteness requires every catalogue to define exactly the

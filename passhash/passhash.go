@@ -230,7 +230,8 @@ func decodeB64(s, name string, minLen, maxLen int) ([]byte, error) {
 
 // Hasher hashes new passwords with fixed Params and verifies stored hashes,
 // bounding how many argon2id computations run at once. It is safe for
-// concurrent use.
+// concurrent use. Create it with NewHasher; the zero value has no slots
+// and would block every call until its context ends.
 type Hasher struct {
 	params Params
 	// sem holds one token per running computation; its capacity is the
