@@ -30,6 +30,7 @@ type Store interface {
 	account.Store
 	notify.OutboxStore
 	issuer.Loader
+	Purger
 }
 
 // Open returns a store on a fresh, empty database, closed when t ends. It may also
@@ -51,6 +52,7 @@ func Run(t *testing.T, open Open) {
 		{"MemberLookup", testMemberLookup},
 		{"Lockout", testLockout},
 		{"LockoutConcurrent", func(t *testing.T, s Store, _ *sql.DB) { ConcurrentLockout(t, s) }},
+		{"Purge", func(t *testing.T, s Store, _ *sql.DB) { RunPurge(t, s, s) }},
 		{"Sessions", testSessions},
 		{"Events", testEvents},
 		{"Throttle", testThrottle},

@@ -199,6 +199,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	printBanner(stdout, scheme+"://"+ln.Addr().String(), a.cards)
 	log.Info("listening", "addr", ln.Addr().String())
+	go purgeEvery(ctx, a.store, 10*time.Minute, log)
 
 	errc := make(chan error, 1)
 	go func() {
@@ -236,4 +237,23 @@ func printBanner(w io.Writer, url string, cards []demo.DemoCard) {
 			c.Name, c.PAN.Digits(), c.Code.Digits(), c.Expiry, c.BirthDate.Format("2006-01-02"), c.NationalIDLast4, c.Product, role)
 	}
 	fmt.Fprintln(w)
+}
+
+// purgeEvery deletes ended throttle windows, flows and sessions now and then, so the
+// tables that every sign-in touches stay small. Every instance may run it.
+func purgeEvery(ctx context.Context, s *sqlstore.Store, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if n, err := s.Purge(ctx, time.Now(), 30*24*time.Hour); err != nil && ctx.Err() == nil {
+			log.Error("purge", "err", err)
+		} else if n > 0 {
+			log.Info("purged ended rows", "rows", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -1,0 +1,35 @@
+package sqlstore
+
+import (
+	"context"
+	"time"
+
+	cp "github.com/cardportal/cardportal"
+)
+
+// Purge deletes rows that can no longer affect anything: throttle windows that have
+// ended, flows past their expiry, and sessions that ended (revoked or expired) more
+// than keep ago. The security history is not touched: it is the member's record.
+// Deleting is idempotent, so any number of instances may run it.
+func (s *Store) Purge(ctx context.Context, now time.Time, keep time.Duration) (int64, error) {
+	const op = "sqlstore.Purge"
+	n := now.UnixMicro()
+	old := now.Add(-keep).UnixMicro()
+	var total int64
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`DELETE FROM throttle WHERE window_end <= $1`, []any{n}},
+		{`DELETE FROM flows WHERE expires_at <= $1`, []any{n}},
+		{`DELETE FROM sessions WHERE expires_at <= $1 OR (revoked_at > 0 AND revoked_at <= $1)`, []any{old}},
+	} {
+		res, err := s.write.ExecContext(ctx, q.sql, q.args...)
+		if err != nil {
+			return total, cp.E(op, cp.Internal, "", err)
+		}
+		k, _ := res.RowsAffected()
+		total += k
+	}
+	return total, nil
+}
