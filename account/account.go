@@ -15,7 +15,7 @@ type Summary struct {
 	Currency    string
 	Balance     int64 // what the member owes: sum of postings, positive = owed
 	CreditLimit int64
-	Pending     int64 // open authorisation holds (none until authorisations exist)
+	Pending     int64 // open authorisation holds: the sum of pending postings
 	PaymentDue  time.Time
 	MinimumDue  int64
 	Cards       []Card

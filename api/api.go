@@ -29,6 +29,7 @@ import (
 
 	cp "github.com/cardportal/cardportal"
 	"github.com/cardportal/cardportal/account"
+	"github.com/cardportal/cardportal/cardservice"
 	"github.com/cardportal/cardportal/identity"
 	"github.com/cardportal/cardportal/locale"
 	"github.com/cardportal/cardportal/safehttp"
@@ -45,6 +46,11 @@ type Deps struct {
 	Accounts account.Store
 	Log      *slog.Logger     // nil discards
 	Now      func() time.Time // nil means time.Now
+	// Cards services members' cards (SPEC AC7-AC10).
+	Cards *cardservice.Service
+
+	// Ledger lists the accounts' transactions (SPEC AC2).
+	Ledger account.Ledger
 }
 
 // server holds the dependencies every handler shares.
@@ -54,6 +60,9 @@ type server struct {
 	log   *slog.Logger
 	now   func() time.Time
 	mux   *http.ServeMux
+	cards *cardservice.Service
+
+	ledger account.Ledger
 }
 
 // NewHandler returns the API's handler. It serves everything under /api/: the routes
@@ -62,6 +71,8 @@ type server struct {
 // program, but still works without it.
 func NewHandler(d Deps) http.Handler {
 	s := &server{ident: d.Identity, accts: d.Accounts, log: d.Log, now: d.Now, mux: http.NewServeMux()}
+	s.ledger = d.Ledger
+	s.cards = d.Cards
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -133,6 +144,10 @@ func (s *server) endpoint(rt route) http.Handler {
 func (s *server) write(c *call, status int, body any) {
 	if body == nil {
 		c.w.WriteHeader(status)
+		return
+	}
+	if d, ok := body.(download); ok {
+		d.write(c.w, status)
 		return
 	}
 	b, err := json.Marshal(body)

@@ -17,6 +17,7 @@ import (
 	"github.com/cardportal/cardportal/account"
 	"github.com/cardportal/cardportal/card"
 	"github.com/cardportal/cardportal/cardcrypto"
+	"github.com/cardportal/cardportal/cardservice"
 	"github.com/cardportal/cardportal/identity"
 	"github.com/cardportal/cardportal/issuer"
 	"github.com/cardportal/cardportal/notify"
@@ -86,6 +87,7 @@ type env struct {
 	store   *sqlstore.Store
 	ident   *identity.Service
 	hsm     *cardcrypto.Soft
+	cards   *cardservice.Service
 	logs    *lockedBuffer
 	alice   holder // basic card member of account 1
 	bob     holder // additional card member of account 1
@@ -153,7 +155,8 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	e.loadFixture()
 	notifier := &notify.Outbox{Store: store, Log: log, Now: e.clock.Now}
 	e.ident = identity.NewService(store, hsm, hasher, notifier, cfg.identity, e.clock.Now, log)
-	api := NewHandler(Deps{Identity: e.ident, Accounts: cfg.accounts(store), Log: log, Now: e.clock.Now})
+	e.cards = cardservice.New(store, hsm, notifier, cardservice.Config{}, e.clock.Now, log)
+	api := NewHandler(Deps{Identity: e.ident, Accounts: cfg.accounts(store), Log: log, Now: e.clock.Now, Cards: e.cards, Ledger: store})
 	// Wrapped as cmd/cardportal wraps it, so request IDs and client addresses are real.
 	e.h = safehttp.Observe(safehttp.Options{Log: log}, api)
 	return e
@@ -331,7 +334,8 @@ func (e *env) do(r req) response {
 	e.h.ServeHTTP(w, hr)
 	res := response{status: w.Code, header: w.Header(), body: w.Body.Bytes()}
 
-	if got := res.header.Get("Content-Type"); got != "application/json; charset=utf-8" {
+	if got := res.header.Get("Content-Type"); got != "application/json; charset=utf-8" &&
+		!(res.status == http.StatusOK && strings.HasSuffix(hr.URL.Path, ".csv") && got == "text/csv; charset=utf-8; header=present") {
 		e.t.Errorf("%s %s: Content-Type %q", r.method, r.path, got)
 	}
 	if got := res.header.Get("Cache-Control"); got != "no-store" {
@@ -341,7 +345,8 @@ func (e *env) do(r req) response {
 		e.t.Errorf("%s %s: the API set a cookie", r.method, r.path)
 	}
 	contract(e.t).check(e.t, hr, raw, res)
-	issuing := r.method == "POST" && (r.path == "/api/v1/sessions" || strings.HasPrefix(r.path, "/api/v1/registration/"))
+	issuing := r.method == "POST" && (r.path == "/api/v1/sessions" || r.path == "/api/v1/sessions/verify" ||
+		r.path == "/api/v1/factors/totp" || r.path == "/api/v1/factors/recovery-codes" || strings.HasPrefix(r.path, "/api/v1/registration/"))
 	e.mu.Lock()
 	e.bodies = append(e.bodies, sentBody{string(res.body), issuing})
 	e.mu.Unlock()
@@ -451,9 +456,13 @@ func completeRequest(flow, userID, password, client string) map[string]any {
 			{"question_id": "birth_city", "answer": "Springfield"},
 			{"question_id": "first_car", "answer": "A blue Volvo"},
 		},
-		"client": client,
+		"client": client, "device_id": testDevice,
 	}
 }
+
+// testDevice is the app installation the tests register and sign in from: the device
+// that registers is trusted (SPEC ID7), so signing in from it is not stepped up.
+const testDevice = "api-test-device-0001"
 
 type sessionCreated struct {
 	Token   string      `json:"token"`
@@ -484,7 +493,7 @@ func (e *env) register(h holder, userID, password string) sessionCreated {
 // signIn signs in and returns the new session; it fails the test on anything but 201.
 func (e *env) signIn(userID, password, client string) sessionCreated {
 	e.t.Helper()
-	res := e.do(req{method: "POST", path: "/api/v1/sessions", body: map[string]string{"user_id": userID, "password": password, "client": client}})
+	res := e.do(req{method: "POST", path: "/api/v1/sessions", body: map[string]string{"user_id": userID, "password": password, "client": client, "device_id": testDevice}})
 	if res.status != http.StatusCreated {
 		e.t.Fatalf("sign-in as %s: %d %s", userID, res.status, res.body)
 	}

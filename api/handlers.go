@@ -92,6 +92,7 @@ type registrationCompleteRequest struct {
 	PasswordConfirm   string           `json:"password_confirm"`
 	SecurityQuestions []questionAnswer `json:"security_questions"`
 	Client            string           `json:"client"`
+	DeviceID          string           `json:"device_id"`
 }
 
 // registerComplete is registration's second step; it signs the new member in.
@@ -106,7 +107,7 @@ func (s *server) registerComplete(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	c.src.Client = client
+	c.src.Client, c.src.DeviceID = client, in.DeviceID
 	cred := identity.Credentials{UserID: in.UserID, Password: in.Password, Confirm: in.PasswordConfirm}
 	for _, qa := range in.SecurityQuestions {
 		cred.Questions = append(cred.Questions, qa.QuestionID)
@@ -204,6 +205,7 @@ type signInRequest struct {
 	UserID   string `json:"user_id"`
 	Password string `json:"password"`
 	Client   string `json:"client"`
+	DeviceID string `json:"device_id"`
 }
 
 type sessionJSON struct {
@@ -250,12 +252,17 @@ func (s *server) signIn(c *call) (int, any, error) {
 	if len(fields) > 0 {
 		return 0, nil, cp.InvalidFields("api.signIn", fields...)
 	}
-	c.src.Client = client
-	_, tok, sess, err := s.ident.Login(c.r.Context(), in.UserID, in.Password, c.src)
+	c.src.Client, c.src.DeviceID = client, in.DeviceID
+	res, err := s.ident.Login(c.r.Context(), in.UserID, in.Password, c.src)
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusCreated, newSessionResponse(tok, sess), nil
+	if res.StepUp != nil {
+		// The password was right but a second factor is needed (SPEC ID7): no session
+		// yet, only the flow to complete at /api/v1/sessions/verify.
+		return http.StatusOK, newStepUpResponse(c, res.StepUp), nil
+	}
+	return http.StatusCreated, newSessionResponse(res.Token, res.Session), nil
 }
 
 type sessionListItem struct {
@@ -363,6 +370,7 @@ type accountJSON struct {
 	Currency        string     `json:"currency"`
 	Balance         int64      `json:"balance"`
 	AvailableCredit int64      `json:"available_credit"`
+	Pending         int64      `json:"pending"`
 	CreditLimit     int64      `json:"credit_limit"`
 	PaymentDue      *string    `json:"payment_due"`
 	MinimumDue      int64      `json:"minimum_due"`
@@ -403,7 +411,7 @@ func (s *server) accounts(c *call) (int, any, error) {
 func newAccountJSON(a account.Summary) accountJSON {
 	j := accountJSON{
 		AccountID: a.AccountID, Product: a.ProductName, Currency: a.Currency, Balance: a.Balance,
-		AvailableCredit: a.Available(), CreditLimit: a.CreditLimit, MinimumDue: a.MinimumDue,
+		AvailableCredit: a.Available(), Pending: a.Pending, CreditLimit: a.CreditLimit, MinimumDue: a.MinimumDue,
 		Cards: []cardJSON{},
 	}
 	if !a.PaymentDue.IsZero() {

@@ -171,6 +171,14 @@ func (o *openAPI) check(t *testing.T, r *http.Request, reqBody []byte, res respo
 			t.Errorf("%s: %s is documented without a body, got %q", where, status, res.body)
 		}
 	} else {
+		if _, ok := content["text/csv"]; ok {
+			// A download: the media type must be the documented one, with a header
+			// row; the rows themselves are checked by the handler's tests.
+			if ct := res.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") || !bytes.Contains(res.body, []byte("\r\n")) {
+				t.Errorf("%s: %s documented as text/csv, got %q: %q", where, status, ct, res.body)
+			}
+			return
+		}
 		media, ok := content["application/json"].(map[string]any)
 		if !ok {
 			t.Errorf("%s: %s documented without application/json content", where, status)
@@ -518,7 +526,7 @@ func TestValidator(t *testing.T) {
 	session := map[string]any{"$ref": "#/components/schemas/Session"}
 	account := map[string]any{"$ref": "#/components/schemas/Account"}
 	good := `{"id":1,"client":"app","created_at":"2026-11-22T10:00:00Z","expires_at":"2026-11-22T22:00:00Z","idle_timeout_seconds":300}`
-	goodAccount := `{"account_id":1,"product":"Gold","currency":"USD","balance":1,"available_credit":2,"credit_limit":3,"payment_due":null,"minimum_due":0,"cards":[]}`
+	goodAccount := `{"account_id":1,"product":"Gold","currency":"USD","balance":1,"available_credit":2,"pending":0,"credit_limit":3,"payment_due":null,"minimum_due":0,"cards":[]}`
 	tests := []struct {
 		name   string
 		schema any

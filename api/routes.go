@@ -40,8 +40,31 @@ var routes = []route{
 	{http.MethodDelete, "/api/v1/sessions/{id}", bearer, (*server).revokeSession},
 	{http.MethodPost, "/api/v1/sessions/revoke-others", bearer, (*server).revokeOthers},
 
+	// Second factors and step-up (SPEC ID7).
+	{http.MethodPost, "/api/v1/sessions/verify", public, (*server).verifySignIn},
+	{http.MethodPost, "/api/v1/sessions/verify/send", public, (*server).sendCode},
+	{http.MethodGet, "/api/v1/factors", bearer, (*server).factors},
+	{http.MethodPost, "/api/v1/factors/totp", bearer, (*server).startTOTP},
+	{http.MethodPost, "/api/v1/factors/totp/confirm", bearer, (*server).confirmTOTP},
+	{http.MethodPost, "/api/v1/factors/totp/remove", bearer, (*server).removeTOTP},
+	{http.MethodPost, "/api/v1/factors/recovery-codes", bearer, (*server).newRecoveryCodes},
+	{http.MethodPost, "/api/v1/factors/required", bearer, (*server).setRequired},
+	{http.MethodGet, "/api/v1/devices", bearer, (*server).devices},
+	{http.MethodDelete, "/api/v1/devices/{id}", bearer, (*server).forgetDevice},
+
 	// The member and their accounts (SPEC AC1) and security history (SPEC ID14).
 	{http.MethodGet, "/api/v1/me", bearer, (*server).me},
 	{http.MethodGet, "/api/v1/accounts", bearer, (*server).accounts},
 	{http.MethodGet, "/api/v1/security/events", bearer, (*server).securityEvents},
+
+	// Transactions (SPEC AC2): the filtered list, a page at a time, and as CSV.
+	{http.MethodGet, "/api/v1/accounts/{id}/transactions", bearer, (*server).transactions},
+	{http.MethodGet, "/api/v1/accounts/{id}/transactions.csv", bearer, (*server).transactionsCSV},
+
+	// Card servicing (SPEC AC7-AC10): activation, freeze, lost or stolen, PIN.
+	{http.MethodPost, "/api/v1/cards/activate", bearer, (*server).activateCard},
+	{http.MethodPost, "/api/v1/cards/{id}/freeze", bearer, (*server).freezeCard},
+	{http.MethodPost, "/api/v1/cards/{id}/unfreeze", bearer, (*server).unfreezeCard},
+	{http.MethodPost, "/api/v1/cards/{id}/report-lost", bearer, (*server).reportLost},
+	{http.MethodPost, "/api/v1/cards/{id}/pin", bearer, (*server).setPIN},
 }

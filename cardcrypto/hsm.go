@@ -42,6 +42,13 @@ type HSM interface {
 	// chosen for a card (never the PIN, never a plain hash). Compare values
 	// with hmac.Equal.
 	PINVerificationValue(pan card.PAN, pin PIN) ([]byte, error)
+	// SealSecret encrypts a member secret that must be read back (a TOTP seed)
+	// under the active seal key, bound to purpose: a blob sealed for one
+	// purpose, or a sealed PAN, does not open as another.
+	SealSecret(purpose string, secret []byte) (Sealed, error)
+	// OpenSecret decrypts what SealSecret sealed for the same purpose; it fails
+	// with ErrUnknownKey or ErrTampered like OpenPAN.
+	OpenSecret(purpose string, s Sealed) ([]byte, error)
 }
 
 // Sealed is a card number encrypted for storage, with the id of the key that

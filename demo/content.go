@@ -77,28 +77,6 @@ var lastNames = []string{
 	"Patel", "Sharma", "Iyer", "Reddy", "Gupta", "Nair",
 }
 
-// merchant is a fictional place to spend, with the range of a typical purchase in
-// cents.
-type merchant struct {
-	name     string
-	min, max int64
-}
-
-var merchants = []merchant{
-	{"Blue Harbor Coffee", 350, 1_800},
-	{"Skyline Air", 12_000, 90_000},
-	{"Cedar Street Grocers", 1_500, 18_000},
-	{"Northstar Fuel", 2_500, 9_000},
-	{"Lumen Books", 800, 6_000},
-	{"Pine & Oak Hardware", 1_200, 25_000},
-	{"Harbor View Hotel", 12_000, 60_000},
-	{"Quickline Transit", 250, 4_000},
-	{"Maple Leaf Pharmacy", 500, 8_000},
-	{"Riverbend Bistro", 2_500, 16_000},
-	{"Orbit Streaming", 1_599, 1_599},
-	{"Summit Outfitters", 4_000, 35_000},
-}
-
 // asciiFold maps the accented letters of the name lists to the plain letters used in
 // e-mail addresses, whose local parts many mail systems still restrict to ASCII.
 var asciiFold = strings.NewReplacer(

@@ -1,7 +1,7 @@
 // Package demo builds the fictional issuer the demo runs on (SPEC PL7): Northwind Card
-// Services, with its card products, accounts, card members, cards and a few weeks of
-// postings, and the handful of cards printed at start-up so that a newcomer can
-// register (SPEC ID1) without any real card.
+// Services, with its card products, accounts, card members, cards and a year of
+// postings (see history.go), and the handful of cards printed at start-up so that a
+// newcomer can register (SPEC ID1) without any real card.
 //
 // Everything is derived from one seed, so the same seed gives the same people, card
 // numbers, limits and postings every time. That is what lets a restarted server print
@@ -29,7 +29,9 @@ import (
 // exhausting memory; it matches what the command line accepts.
 const (
 	MinSize = 1
-	MaxSize = 100_000
+	// MaxSize keeps the first-start load (a year of history, about 160 postings an
+	// account, in one transaction) to seconds rather than minutes.
+	MaxSize = 5_000
 )
 
 // DemoCard is what the program prints so that a newcomer can register a card. Its PAN

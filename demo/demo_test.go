@@ -249,53 +249,6 @@ func TestReferences(t *testing.T) {
 	}
 }
 
-func TestBalances(t *testing.T) {
-	ds, _ := generateT(t, newHSM(t), testSeed, testNow, 300)
-	today := time.Date(2026, time.March, 15, 0, 0, 0, 0, time.UTC)
-	balance := map[int64]int64{}
-	payments := map[int64]int{}
-	for _, p := range ds.Postings {
-		balance[p.AccountID] += p.Amount
-		switch {
-		case p.Kind == kindPurchase && p.Amount > 0:
-		case p.Kind == kindPayment && p.Amount < 0:
-			payments[p.AccountID]++
-		default:
-			t.Errorf("posting %d: kind %q with amount %d", p.ID, p.Kind, p.Amount)
-		}
-		if !p.PostedAt.Before(testNow) || p.PostedAt.Before(today.AddDate(0, 0, -postingDays)) {
-			t.Errorf("posting %d: posted at %v, not in the last %d days", p.ID, p.PostedAt, postingDays)
-		}
-	}
-	var owing, clear int
-	for _, a := range ds.Accounts {
-		b := balance[a.ID]
-		if b >= a.CreditLimit {
-			t.Errorf("account %d: balance %d is not under the limit %d", a.ID, b, a.CreditLimit)
-		}
-		if payments[a.ID] != 1 {
-			t.Errorf("account %d: %d payments", a.ID, payments[a.ID])
-		}
-		if b <= 0 {
-			clear++
-			if !a.PaymentDue.IsZero() || a.MinimumDue != 0 {
-				t.Errorf("account %d: balance %d but due %v, minimum %d", a.ID, b, a.PaymentDue, a.MinimumDue)
-			}
-			continue
-		}
-		owing++
-		if d := a.PaymentDue; d != civil(d) || d.Before(today.AddDate(0, 0, 10)) || d.After(today.AddDate(0, 0, 25)) {
-			t.Errorf("account %d: payment due %v, not a civil date 10-25 days after %v", a.ID, d, today)
-		}
-		if want := minimumDue(b); a.MinimumDue != want {
-			t.Errorf("account %d: minimum due %d, want %d", a.ID, a.MinimumDue, want)
-		}
-	}
-	if owing == 0 || clear == 0 {
-		t.Errorf("%d accounts owe and %d do not; want some of each", owing, clear)
-	}
-}
-
 func TestMinimumDue(t *testing.T) {
 	for _, tc := range []struct{ balance, want int64 }{
 		{1, 1},

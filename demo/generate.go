@@ -12,19 +12,10 @@ import (
 	"github.com/cardportal/cardportal/issuer"
 )
 
-// Posting kinds the demo writes.
-const (
-	kindPurchase = "purchase"
-	kindPayment  = "payment"
-)
-
 // lostAndReplaced is a shape state, not a card state: the member's first card was
 // reported lost and a replacement with a new number is active (SPEC AC10), so the
 // demo has history on a replaced card.
 const lostAndReplaced = "lost+replaced"
-
-// postingDays is how far back the recent postings reach.
-const postingDays = 60
 
 // The range of birth dates, inclusive of both years.
 var (
@@ -96,10 +87,11 @@ func mix(x uint64) uint64 {
 func (g *generator) run(size int) error {
 	g.ds = issuer.Dataset{
 		Accounts: make([]issuer.Account, 0, size),
-		// About 1.5 members, 1.5 cards and 6 postings per account.
+		// About 1.5 members and 1.5 cards per account, and a year of postings (see
+		// history) of 100 to 250.
 		CardHolders: make([]issuer.CardHolder, 0, size*3/2),
 		Cards:       make([]issuer.Card, 0, size*3/2),
-		Postings:    make([]issuer.Posting, 0, size*6),
+		Postings:    make([]issuer.Posting, 0, size*200),
 	}
 	g.products()
 	for i := range size {
@@ -185,7 +177,7 @@ func (g *generator) account(i int) error {
 		}
 	}
 
-	g.recentPostings(g.rng(streamPostings, i), &a)
+	g.history(g.rng(streamPostings, i), &a, p.Code)
 	g.ds.Accounts = append(g.ds.Accounts, a)
 	return nil
 }
@@ -334,66 +326,6 @@ func (g *generator) replacedAt(r *rand.Rand, lost time.Time) time.Time {
 		t = lost.Add(g.today.Sub(lost) / 2).Truncate(time.Second)
 	}
 	return t
-}
-
-// recentPostings gives account a a few purchases and a payment over the last
-// postingDays days, then sets what is due. The purchases stay within 60% of the
-// limit, so the balance is always under it.
-func (g *generator) recentPostings(r *rand.Rand, a *issuer.Account) {
-	var ps []issuer.Posting
-	budget := a.CreditLimit * 6 / 10
-	var spent int64
-	for range 2 + r.IntN(7) {
-		m := merchants[r.IntN(len(merchants))]
-		amount := m.min + r.Int64N(m.max-m.min+1)
-		at := g.daysAgo(r, 1+r.IntN(postingDays))
-		if spent+amount > budget {
-			continue
-		}
-		spent += amount
-		ps = append(ps, issuer.Posting{AccountID: a.ID, Amount: amount, Kind: kindPurchase, Description: m.name, PostedAt: at})
-	}
-
-	payAt := g.daysAgo(r, 20+r.IntN(21))
-	var owed int64
-	for _, p := range ps {
-		if p.PostedAt.Before(payAt) {
-			owed += p.Amount
-		}
-	}
-	var pay int64
-	switch {
-	case owed == 0:
-		// Nothing to pay yet: a payment made early leaves a credit, and with no later
-		// purchases nothing is due, which the dashboard must show too.
-		pay = 2_500 * (1 + r.Int64N(4))
-	case r.IntN(10) < 4:
-		pay = owed // paid in full
-	default:
-		// A part payment: at least the 35.00 floor, at most what was owed.
-		pay = max(min(owed, 3_500), owed*int64(20+r.IntN(61))/100)
-	}
-	ps = append(ps, issuer.Posting{AccountID: a.ID, Amount: -pay, Kind: kindPayment, Description: "Payment received, thank you", PostedAt: payAt})
-
-	slices.SortStableFunc(ps, func(x, y issuer.Posting) int { return x.PostedAt.Compare(y.PostedAt) })
-	var balance int64
-	for n, p := range ps {
-		p.ID = int64(len(g.ds.Postings) + 1)
-		p.IdempotencyKey = fmt.Sprintf("demo-%d-%d", a.ID, n+1)
-		balance += p.Amount
-		g.ds.Postings = append(g.ds.Postings, p)
-	}
-	g.due(r, a, balance)
-}
-
-// due sets the payment due date and minimum due for a balance.
-func (g *generator) due(r *rand.Rand, a *issuer.Account, balance int64) {
-	if balance <= 0 {
-		a.PaymentDue, a.MinimumDue = time.Time{}, 0
-		return
-	}
-	a.PaymentDue = g.today.AddDate(0, 0, 10+r.IntN(16))
-	a.MinimumDue = minimumDue(balance)
 }
 
 // minimumDue is the greater of 35.00 and 1% of the balance rounded half up to the

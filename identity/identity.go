@@ -142,6 +142,10 @@ type Source struct {
 	UserAgent string
 	Client    Client
 	Locale    string
+	// DeviceID names the browser (the long-lived device cookie) or app installation
+	// (its device_id) the request came from; empty when unknown. It is a bearer
+	// secret like a token and is only ever stored hashed.
+	DeviceID string
 }
 
 // Attempt is the outcome of reserving a password check against the lockout counter.
@@ -250,4 +254,5 @@ type Store interface {
 	EventStore
 	Throttle
 	FlowStore
+	MFAStore
 }

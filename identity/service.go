@@ -41,6 +41,8 @@ type Config struct {
 	// TouchEvery bounds how often a session's last-seen time is written: every request
 	// writing it would turn each read into a write.
 	TouchEvery time.Duration
+	// MFA is the second-factor and step-up policy (SPEC ID7).
+	MFA MFAConfig
 }
 
 // DefaultConfig is SPEC ID5, ID6 and ID10.
@@ -87,6 +89,7 @@ func (c Config) withDefaults() Config {
 	setD(&c.SessionLife, d.SessionLife)
 	setD(&c.FlowLife, d.FlowLife)
 	setD(&c.TouchEvery, d.TouchEvery)
+	c.MFA = c.MFA.withDefaults()
 	return c
 }
 
@@ -178,16 +181,21 @@ func parseDate(v string) (time.Time, bool) {
 	return t, true
 }
 
-func validFour(v string) bool {
+// NationalIDLast4 normalises the last 4 characters of a national ID for comparison
+// with the issuer's keyed MAC: US SSNs end in digits, but a Spanish DNI/NIE and an
+// Indian PAN end in a letter, so ASCII letters are accepted and upper-cased. It
+// reports false for anything else.
+func NationalIDLast4(v string) (string, bool) {
+	v = strings.ToUpper(strings.TrimSpace(v))
 	if len(v) != 4 {
-		return false
+		return "", false
 	}
 	for i := 0; i < 4; i++ {
-		if v[i] < '0' || v[i] > '9' {
-			return false
+		if c := v[i]; !('0' <= c && c <= '9' || 'A' <= c && c <= 'Z') {
+			return "", false
 		}
 	}
-	return true
+	return v, true
 }
 
 type parsedCard struct {
@@ -222,7 +230,7 @@ func (s *Service) parseCardDetails(op string, in CardDetails) (parsedCard, error
 	if p.birth, ok = parseDate(in.BirthDate); !ok {
 		fields = append(fields, fieldErr("birth_date", "error.date"))
 	}
-	if p.nationalD = strings.TrimSpace(in.NationalID); !validFour(p.nationalD) {
+	if p.nationalD, ok = NationalIDLast4(in.NationalID); !ok {
 		fields = append(fields, fieldErr("national_id", "error.ssn4"))
 	}
 	if strings.TrimSpace(in.BasicBirth) != "" {
@@ -405,6 +413,9 @@ func (s *Service) Register(ctx context.Context, flow Token, in Credentials, src 
 		s.log.ErrorContext(ctx, "delete registration flow", "err", err)
 	}
 	s.record(ctx, &Event{MemberID: m.ID, Kind: EventRegistered}, src)
+	// The device that just proved the card is the member's: it starts out trusted
+	// (SPEC ID7), so signing in again from it does not ask for a second factor.
+	s.touchDevice(ctx, m, nil, src, true)
 	s.send(ctx, m, "registered", "last", ch.CardLast, "userid", m.UserID)
 	tok, sess, err := s.startSession(ctx, m.ID, src)
 	if err != nil {
@@ -440,14 +451,16 @@ func checkQuestions(qs, as []string) []cp.FieldError {
 // Login checks a User ID and password (SPEC ID5, ID6). A wrong User ID and a wrong
 // password give the same error after the same work (one password hash). The lockout
 // counter is reserved before the hash is checked, so concurrent guesses cannot exceed
-// MaxFailures checks.
-func (s *Service) Login(ctx context.Context, userID, password string, src Source) (Member, Token, Session, error) {
+// MaxFailures checks. A correct password then goes through risk assessment
+// (afterPassword): the result is a session, or a step-up challenge to complete with
+// CompleteSignIn.
+func (s *Service) Login(ctx context.Context, userID, password string, src Source) (LoginResult, error) {
 	const op = "identity.Login"
-	fail := func(k cp.Kind, msg string, until time.Time) (Member, Token, Session, error) {
-		return Member{}, "", Session{}, &cp.Error{Op: op, Kind: k, Msg: msg, Until: until}
+	fail := func(k cp.Kind, msg string, until time.Time) (LoginResult, error) {
+		return LoginResult{}, &cp.Error{Op: op, Kind: k, Msg: msg, Until: until}
 	}
 	if err := s.throttle(ctx, op, "signin-ip:"+src.IP, s.cfg.SignInPerSource, s.cfg.SignInWindow, "signin.throttled"); err != nil {
-		return Member{}, "", Session{}, err
+		return LoginResult{}, err
 	}
 	if len(userID) > UserIDMax*4 || len(password) > s.cfg.Password.MaxLength*4 {
 		return fail(cp.Unauthenticated, "signin.invalid", time.Time{})
@@ -459,7 +472,7 @@ func (s *Service) Login(ctx context.Context, userID, password string, src Source
 		// account exists; and it costs one hash like a real one.
 		n, end, err := s.store.Hit(ctx, "signin-unknown:"+UserIDKey(userID), s.cfg.LockFor, s.now())
 		if err != nil {
-			return Member{}, "", Session{}, cp.E(op, cp.Internal, "", err)
+			return LoginResult{}, cp.E(op, cp.Internal, "", err)
 		}
 		if n > s.cfg.MaxFailures {
 			return fail(cp.Locked, "signin.locked", end)
@@ -469,11 +482,11 @@ func (s *Service) Login(ctx context.Context, userID, password string, src Source
 		return fail(cp.Unauthenticated, "signin.invalid", time.Time{})
 	}
 	if err != nil {
-		return Member{}, "", Session{}, cp.E(op, cp.Internal, "", err)
+		return LoginResult{}, cp.E(op, cp.Internal, "", err)
 	}
 	att, err := s.store.BeginPasswordAttempt(ctx, m.ID, s.now(), s.cfg.MaxFailures, s.cfg.LockFor)
 	if err != nil {
-		return Member{}, "", Session{}, cp.E(op, cp.Internal, "", err)
+		return LoginResult{}, cp.E(op, cp.Internal, "", err)
 	}
 	if !att.Allowed {
 		s.record(ctx, &Event{MemberID: m.ID, Kind: EventSignInLocked}, src)
@@ -481,7 +494,7 @@ func (s *Service) Login(ctx context.Context, userID, password string, src Source
 	}
 	ok, rehash, err := s.hasher.Verify(ctx, cred.PasswordHash, pw)
 	if err != nil {
-		return Member{}, "", Session{}, cp.E(op, cp.Internal, "", err)
+		return LoginResult{}, cp.E(op, cp.Internal, "", err)
 	}
 	if !ok {
 		s.record(ctx, &Event{MemberID: m.ID, Kind: EventSignInFail}, src)
@@ -494,17 +507,12 @@ func (s *Service) Login(ctx context.Context, userID, password string, src Source
 		return fail(cp.Unauthenticated, "signin.invalid", time.Time{})
 	}
 	if err := s.store.ResetPasswordAttempts(ctx, m.ID); err != nil {
-		return Member{}, "", Session{}, cp.E(op, cp.Internal, "", err)
+		return LoginResult{}, cp.E(op, cp.Internal, "", err)
 	}
 	if rehash {
 		s.rehash(ctx, m, pw, src)
 	}
-	tok, sess, err := s.startSession(ctx, m.ID, src)
-	if err != nil {
-		return Member{}, "", Session{}, cp.E(op, cp.Internal, "", err)
-	}
-	s.record(ctx, &Event{MemberID: m.ID, Kind: EventSignInOK}, src)
-	return m, tok, sess, nil
+	return s.afterPassword(ctx, op, m, src)
 }
 
 // rehash upgrades a stored hash to the current parameters; failure only costs the

@@ -95,7 +95,9 @@ func creds(userID string) identity.Credentials {
 	}
 }
 
-var src = identity.Source{IP: "192.0.2.10", UserAgent: "test", Client: identity.Web, Locale: "en-US"}
+// src is the member's own browser: registration trusts its device (SPEC ID7), so
+// signing in from it again is not stepped up.
+var src = identity.Source{IP: "192.0.2.10", UserAgent: "test", Client: identity.Web, Locale: "en-US", DeviceID: "test-device-000000001"}
 
 func (e *env) register(t *testing.T, c demo.DemoCard, userID string) identity.Member {
 	t.Helper()
@@ -187,7 +189,7 @@ func TestCardDetailValidation(t *testing.T) {
 		{"invalid utf8", func(d *identity.CardDetails) { d.Name = "Ann\xffLee" }, "name", "error.field.invalidchars"},
 		{"too long", func(d *identity.CardDetails) { d.Name = string(make([]byte, 1000)) }, "name", "error.field.toolong"},
 		{"date", func(d *identity.CardDetails) { d.BirthDate = "31/12/1980" }, "birth_date", "error.date"},
-		{"national id", func(d *identity.CardDetails) { d.NationalID = "12a4" }, "national_id", "error.ssn4"},
+		{"national id", func(d *identity.CardDetails) { d.NationalID = "12-4" }, "national_id", "error.ssn4"},
 		{"sql injection", func(d *identity.CardDetails) { d.NationalID = "1' OR '1'='1" }, "national_id", "error.ssn4"},
 	}
 	for _, c := range cases {
@@ -296,20 +298,20 @@ func TestLoginLockoutAndExpiry(t *testing.T) {
 	ctx := context.Background()
 	m := e.register(t, e.cards[0], "lock.me")
 
-	_, _, _, errUnknown := e.svc.Login(ctx, "no.such.user", "Wrong-Password-1", src)
-	_, _, _, errWrong := e.svc.Login(ctx, "lock.me", "Wrong-Password-1", src)
+	_, errUnknown := e.svc.Login(ctx, "no.such.user", "Wrong-Password-1", src)
+	_, errWrong := e.svc.Login(ctx, "lock.me", "Wrong-Password-1", src)
 	if errUnknown.Error() != errWrong.Error() {
 		t.Fatalf("unknown user and wrong password differ:\n%v\n%v", errUnknown, errWrong)
 	}
-	_, _, _, err := e.svc.Login(ctx, "lock.me", "Wrong-Password-2", src)
+	_, err := e.svc.Login(ctx, "lock.me", "Wrong-Password-2", src)
 	if cp.ErrorKind(err) != cp.Unauthenticated {
 		t.Fatalf("2nd failure: %v", err)
 	}
-	_, _, _, err = e.svc.Login(ctx, "lock.me", "Wrong-Password-3", src)
+	_, err = e.svc.Login(ctx, "lock.me", "Wrong-Password-3", src)
 	if cp.ErrorKind(err) != cp.Locked || !cp.ErrorUntil(err).Equal(e.clock.Now().Add(30*time.Minute)) {
 		t.Fatalf("3rd failure: %v until %v", err, cp.ErrorUntil(err))
 	}
-	if _, _, _, err = e.svc.Login(ctx, "lock.me", goodPassword, src); cp.ErrorKind(err) != cp.Locked {
+	if _, err = e.svc.Login(ctx, "lock.me", goodPassword, src); cp.ErrorKind(err) != cp.Locked {
 		t.Fatalf("right password while locked: %v", err)
 	}
 	msgs, _ := e.store.ListOutbox(ctx, 10)
@@ -317,14 +319,14 @@ func TestLoginLockoutAndExpiry(t *testing.T) {
 		t.Fatalf("no lock notice in the outbox: %+v", msgs)
 	}
 	e.clock.Add(30*time.Minute + time.Second)
-	if _, _, _, err = e.svc.Login(ctx, "lock.me", goodPassword, src); err != nil {
+	if _, err = e.svc.Login(ctx, "lock.me", goodPassword, src); err != nil {
 		t.Fatalf("after the lock ends: %v", err)
 	}
 	// A success resets the count: two more failures do not lock.
 	for range 2 {
 		e.svc.Login(ctx, "lock.me", "Wrong-Password-9", src)
 	}
-	if _, _, _, err = e.svc.Login(ctx, "lock.me", goodPassword, src); err != nil {
+	if _, err = e.svc.Login(ctx, "lock.me", goodPassword, src); err != nil {
 		t.Fatalf("two failures after a success should not lock: %v", err)
 	}
 	kinds := map[identity.EventKind]int{}
@@ -342,7 +344,7 @@ func TestUnknownUserIDLocksToo(t *testing.T) {
 	e := newEnv(t, identity.Config{})
 	var err error
 	for range 4 {
-		_, _, _, err = e.svc.Login(context.Background(), "ghost.user", "Wrong-Password-1", src)
+		_, err = e.svc.Login(context.Background(), "ghost.user", "Wrong-Password-1", src)
 	}
 	if cp.ErrorKind(err) != cp.Locked {
 		t.Fatalf("4th try on an unknown User ID: %v, want Locked", err)
@@ -364,7 +366,7 @@ func TestConcurrentWrongPasswordsCheckAtMostThree(t *testing.T) {
 	if n := after - before; n > 3 || n < 1 {
 		t.Fatalf("%d password checks ran; want 1..3", n)
 	}
-	if _, _, _, err := e.svc.Login(context.Background(), "burst.target", goodPassword, src); cp.ErrorKind(err) != cp.Locked {
+	if _, err := e.svc.Login(context.Background(), "burst.target", goodPassword, src); cp.ErrorKind(err) != cp.Locked {
 		t.Fatalf("after the burst: %v, want Locked", err)
 	}
 }
@@ -373,14 +375,14 @@ func TestSourceThrottle(t *testing.T) {
 	e := newEnv(t, identity.Config{SignInPerSource: 5})
 	var err error
 	for i := range 6 {
-		_, _, _, err = e.svc.Login(context.Background(), "user"+string(rune('a'+i))+"xyz", "Wrong-Password-1", src)
+		_, err = e.svc.Login(context.Background(), "user"+string(rune('a'+i))+"xyz", "Wrong-Password-1", src)
 	}
 	if cp.ErrorKind(err) != cp.TooManyRequests {
 		t.Fatalf("6th attempt from one address: %v", err)
 	}
 	other := src
 	other.IP = "198.51.100.7"
-	if _, _, _, err = e.svc.Login(context.Background(), "someone.else", "Wrong-Password-1", other); cp.ErrorKind(err) != cp.Unauthenticated {
+	if _, err = e.svc.Login(context.Background(), "someone.else", "Wrong-Password-1", other); cp.ErrorKind(err) != cp.Unauthenticated {
 		t.Fatalf("another address is not throttled: %v", err)
 	}
 }
@@ -397,7 +399,7 @@ func TestRehashOnLoginWhenParamsRaised(t *testing.T) {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc2 := identity.NewService(e.store, e.hsm, h2, nil, identity.Config{}, e.clock.Now, log)
-	if _, _, _, err := svc2.Login(ctx, "rehash.me", goodPassword, src); err != nil {
+	if _, err := svc2.Login(ctx, "rehash.me", goodPassword, src); err != nil {
 		t.Fatal(err)
 	}
 	_, cred, err := e.store.MemberByUserID(ctx, "rehash.me")
@@ -408,7 +410,7 @@ func TestRehashOnLoginWhenParamsRaised(t *testing.T) {
 	if err != nil || p.Time != 2 {
 		t.Fatalf("stored params after login: %+v %v", p, err)
 	}
-	if _, _, _, err := svc2.Login(ctx, "rehash.me", goodPassword, src); err != nil {
+	if _, err := svc2.Login(ctx, "rehash.me", goodPassword, src); err != nil {
 		t.Fatalf("login with the rehashed password: %v", err)
 	}
 }
@@ -419,11 +421,11 @@ func TestSessionTimeouts(t *testing.T) {
 	e.register(t, e.cards[0], "session.user")
 	app := src
 	app.Client = identity.App
-	_, webTok, _, err := e.svc.Login(ctx, "session.user", goodPassword, src)
+	webTok, _, err := signIn(e.svc, ctx, "session.user", goodPassword, src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, appTok, _, err := e.svc.Login(ctx, "session.user", goodPassword, app)
+	appTok, _, err := signIn(e.svc, ctx, "session.user", goodPassword, app)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -453,9 +455,9 @@ func TestLogoutAndRevoke(t *testing.T) {
 	ctx := context.Background()
 	m := e.register(t, e.cards[0], "revoke.user")
 	other := e.register(t, e.cards[2], "other.user")
-	_, t1, s1, _ := e.svc.Login(ctx, "revoke.user", goodPassword, src)
-	_, t2, s2, _ := e.svc.Login(ctx, "revoke.user", goodPassword, src)
-	_, _, so, _ := e.svc.Login(ctx, "other.user", goodPassword, src)
+	t1, s1, _ := signIn(e.svc, ctx, "revoke.user", goodPassword, src)
+	t2, s2, _ := signIn(e.svc, ctx, "revoke.user", goodPassword, src)
+	_, so, _ := signIn(e.svc, ctx, "other.user", goodPassword, src)
 	if err := e.svc.RevokeSession(ctx, m.ID, so.ID, src); cp.ErrorKind(err) != cp.NotFound {
 		t.Fatalf("revoking another member's session: %v", err)
 	}
@@ -484,5 +486,24 @@ func TestLogoutAndRevoke(t *testing.T) {
 	}
 	if live, _ := e.svc.Sessions(ctx, other.ID); len(live) != 2 {
 		t.Fatalf("other member's sessions touched: %d", len(live))
+	}
+}
+
+func TestNationalIDLast4(t *testing.T) {
+	for _, c := range []struct {
+		in, want string
+		ok       bool
+	}{
+		{"1234", "1234", true},
+		{" 678z ", "678Z", true}, // a Spanish DNI ends in a letter
+		{"123", "", false},
+		{"12345", "", false},
+		{"12-4", "", false},
+		{"12é4", "", false},
+	} {
+		got, ok := identity.NationalIDLast4(c.in)
+		if got != c.want || ok != c.ok {
+			t.Errorf("NationalIDLast4(%q) = %q, %v; want %q, %v", c.in, got, ok, c.want, c.ok)
+		}
 	}
 }

@@ -77,6 +77,15 @@ type Posting struct {
 	Description    string
 	PostedAt       time.Time
 	IdempotencyKey string // unique when set
+	// Where and how the card was used (see account.Entry); zero for account-level
+	// entries such as payments and interest.
+	CardID   int64
+	Merchant string
+	MCC      string
+	City     string
+	Country  string
+	Channel  string
+	Status   string // "pending" for an open authorisation hold; "" means posted
 }
 
 // Dataset is a whole issuer's records, with IDs assigned by the producer so that

@@ -31,6 +31,29 @@ type Message struct {
 	Subject   string
 	Body      string
 	CreatedAt time.Time
+	Delivery  Delivery
+}
+
+// DeliveryState is how far a message got towards its recipient.
+type DeliveryState string
+
+// Delivery states. Kept is a message only stored in the outbox: the development
+// Outbox keeps every message so, and the Queue keeps those of a channel that has no
+// transport yet (push).
+const (
+	Kept      DeliveryState = ""
+	Queued    DeliveryState = "queued"    // waiting for its first attempt
+	Retrying  DeliveryState = "retrying"  // an attempt failed; another will follow
+	Delivered DeliveryState = "delivered" // the transport accepted it
+	Failed    DeliveryState = "failed"    // given up; an operator must look
+)
+
+// Delivery is what became of a message: for the outbox page and operators.
+type Delivery struct {
+	State       DeliveryState
+	Attempts    int
+	LastError   string // the transport's error, never the body
+	DeliveredAt time.Time
 }
 
 // LogValue keeps the body and the full address out of logs.
@@ -40,6 +63,7 @@ func (m Message) LogValue() slog.Value {
 		slog.String("channel", string(m.Channel)),
 		slog.String("to", MaskAddress(m.To)),
 		slog.String("kind", m.Kind),
+		slog.Int64("id", m.ID),
 	)
 }
 

@@ -90,6 +90,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 var dialect = sqlstore.Dialect{
 	Name:              "postgres",
 	LockSuffix:        " FOR UPDATE",
+	SkipLocked:        " FOR UPDATE SKIP LOCKED",
 	IsUniqueViolation: isUniqueViolation,
 	AfterLoad:         advanceSequences,
 	BatchParams:       8000,

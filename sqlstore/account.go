@@ -9,7 +9,8 @@ import (
 )
 
 // Summaries returns the card holder's account, with its balance derived from the
-// postings, and the cards the holder may see on it: all of them for the basic card
+// posted postings and its pending holds from the pending ones (see account's ledger
+// chart), and the cards the holder may see on it: all of them for the basic card
 // member, only their own for an additional one. Two queries, whatever the number of
 // cards: the account figures, then its cards.
 func (s *Store) Summaries(ctx context.Context, cardholderID int64) ([]account.Summary, error) {
@@ -17,7 +18,8 @@ func (s *Store) Summaries(ctx context.Context, cardholderID int64) ([]account.Su
 	// The CAST keeps PostgreSQL's SUM over BIGINT (a NUMERIC) an integer.
 	rows, err := s.read.QueryContext(ctx, `
 SELECT a.id, p.name, a.currency, a.credit_limit, a.payment_due, a.minimum_due,
-       CAST(COALESCE((SELECT SUM(x.amount) FROM postings x WHERE x.account_id = a.id), 0) AS BIGINT),
+       CAST(COALESCE((SELECT SUM(x.amount) FROM postings x WHERE x.account_id = a.id AND x.status = 'posted'), 0) AS BIGINT),
+       CAST(COALESCE((SELECT SUM(x.amount) FROM postings x WHERE x.account_id = a.id AND x.status = 'pending'), 0) AS BIGINT),
        h.basic
   FROM cardholders h
   JOIN accounts a ON a.id = h.account_id
@@ -39,7 +41,7 @@ SELECT a.id, p.name, a.currency, a.credit_limit, a.payment_due, a.minimum_due,
 			b   bool
 		)
 		if err := rows.Scan(&sum.AccountID, &sum.ProductName, &sum.Currency, &sum.CreditLimit, &due,
-			&sum.MinimumDue, &sum.Balance, &b); err != nil {
+			&sum.MinimumDue, &sum.Balance, &sum.Pending, &b); err != nil {
 			rows.Close()
 			return nil, cp.E(op, cp.Internal, "", err)
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	cp "github.com/cardportal/cardportal"
+	"github.com/cardportal/cardportal/account"
 	"github.com/cardportal/cardportal/issuer"
 )
 
@@ -65,14 +66,20 @@ func (s *Store) LoadIssuer(ctx context.Context, d issuer.Dataset) error {
 				c := d.Cards[i]
 				return []any{c.ID, c.AccountID, c.CardHolderID, nonNilBytes(c.Sealed.Blob), c.Sealed.KeyID, nonNilBytes(c.Fingerprint), c.Last, c.ExpMonth, c.ExpYear, c.State, micros(c.IssuedAt)}
 			}},
-			{"postings", []string{"id", "account_id", "amount", "kind", "description", "posted_at", "idempotency_key"}, len(d.Postings), func(i int) []any {
+			{"postings", []string{"id", "account_id", "amount", "kind", "description", "posted_at", "idempotency_key",
+				"card_id", "merchant", "mcc", "city", "country", "channel", "status", "search"}, len(d.Postings), func(i int) []any {
 				p := d.Postings[i]
 				// NULL, not '', when there is no key: the column is unique only when set.
 				var key any
 				if p.IdempotencyKey != "" {
 					key = p.IdempotencyKey
 				}
-				return []any{p.ID, p.AccountID, p.Amount, p.Kind, p.Description, micros(p.PostedAt), key}
+				status := p.Status
+				if status == "" {
+					status = string(account.Posted)
+				}
+				return []any{p.ID, p.AccountID, p.Amount, p.Kind, p.Description, micros(p.PostedAt), key,
+					nullID(p.CardID), p.Merchant, p.MCC, p.City, p.Country, p.Channel, status, searchText(p.Merchant, p.Description)}
 			}},
 		}
 		for _, st := range steps {

@@ -29,7 +29,7 @@ func (s *Store) ListOutbox(ctx context.Context, limit int) ([]notify.Message, er
 		return nil, nil
 	}
 	rows, err := s.read.QueryContext(ctx, `
-SELECT id, member_id, channel, recipient, kind, subject, body, created_at
+SELECT `+outboxColumns+`
   FROM outbox
  ORDER BY id DESC
  LIMIT $1`, limit)
@@ -39,16 +39,10 @@ SELECT id, member_id, channel, recipient, kind, subject, body, created_at
 	defer rows.Close()
 	var out []notify.Message
 	for rows.Next() {
-		var (
-			m       notify.Message
-			channel string
-			created int64
-		)
-		if err := rows.Scan(&m.ID, &m.MemberID, &channel, &m.To, &m.Kind, &m.Subject, &m.Body, &created); err != nil {
+		m, err := scanMessage(rows)
+		if err != nil {
 			return nil, cp.E(op, cp.Internal, "", err)
 		}
-		m.Channel = notify.Channel(channel)
-		m.CreatedAt = fromMicros(created)
 		out = append(out, m)
 	}
 	if err := rows.Err(); err != nil {

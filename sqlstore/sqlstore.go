@@ -38,6 +38,11 @@ type Dialect struct {
 	// depend on (" FOR UPDATE" on PostgreSQL). SQLite leaves it empty: its write
 	// transactions begin IMMEDIATE and so already exclude every other writer.
 	LockSuffix string
+	// SkipLocked is appended to a SELECT that claims queue rows (" FOR UPDATE SKIP
+	// LOCKED" on PostgreSQL): concurrent claimers pass over rows another transaction
+	// holds instead of waiting for them, so each row goes to one claimer. SQLite
+	// leaves it empty for the same reason as LockSuffix.
+	SkipLocked string
 	// IsUniqueViolation reports whether err is a unique-constraint violation on
 	// table.column. An empty column matches any unique constraint of table (including
 	// its primary key), and an empty table matches any unique violation at all.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cardportal/cardportal/identity"
+	"github.com/cardportal/cardportal/jobs"
 )
 
 // Purger is a store that can delete rows that have run their course.
@@ -33,6 +34,22 @@ func RunPurge(t *testing.T, s Store, p Purger) {
 			t.Fatal(err)
 		}
 	}
+	// A job finished two days ago goes; one finished just now stays.
+	var doneIDs []int64
+	for i, at := range []time.Time{now.Add(-48 * time.Hour), now} {
+		j := &jobs.Job{Kind: "purge.test", Payload: []byte{byte(i)}, MaxAttempts: 1}
+		if err := s.EnqueueJob(ctx, j, at); err != nil {
+			t.Fatal(err)
+		}
+		claimed, err := s.ClaimJobs(ctx, []string{"purge.test"}, at, time.Minute, 1)
+		if err != nil || len(claimed) != 1 {
+			t.Fatalf("claim: %v %v", claimed, err)
+		}
+		if err := s.CompleteJob(ctx, claimed[0].ID, claimed[0].Attempts, at); err != nil {
+			t.Fatal(err)
+		}
+		doneIDs = append(doneIDs, claimed[0].ID)
+	}
 	if _, err := p.Purge(ctx, now, 24*time.Hour); err != nil {
 		t.Fatal(err)
 	}
@@ -47,5 +64,18 @@ func RunPurge(t *testing.T, s Store, p Purger) {
 	}
 	if _, err := s.FlowByTokenHash(ctx, flows[1].TokenHash); err != nil {
 		t.Errorf("a live flow was purged: %v", err)
+	}
+	left, err := s.ListJobs(ctx, jobs.Filter{}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, j := range left {
+		if j.Kind == "purge.test" {
+			ids = append(ids, j.ID)
+		}
+	}
+	if len(ids) != 1 || ids[0] != doneIDs[1] {
+		t.Errorf("jobs left after purge: %v, want only %d", ids, doneIDs[1])
 	}
 }

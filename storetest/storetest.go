@@ -19,8 +19,10 @@ import (
 	cp "github.com/cardportal/cardportal"
 	"github.com/cardportal/cardportal/account"
 	"github.com/cardportal/cardportal/card"
+	"github.com/cardportal/cardportal/cardservice"
 	"github.com/cardportal/cardportal/identity"
 	"github.com/cardportal/cardportal/issuer"
+	"github.com/cardportal/cardportal/jobs"
 	"github.com/cardportal/cardportal/notify"
 )
 
@@ -28,8 +30,12 @@ import (
 type Store interface {
 	identity.Store
 	account.Store
+	account.Ledger
 	notify.OutboxStore
+	notify.QueueStore
+	jobs.Store
 	issuer.Loader
+	cardservice.Store
 	Purger
 }
 
@@ -59,7 +65,27 @@ func Run(t *testing.T, open Open) {
 		{"ThrottleConcurrent", testThrottleConcurrent},
 		{"Flows", testFlows},
 		{"Summaries", testSummaries},
+		{"LedgerPost", testLedgerPost},
+		{"LedgerPostConcurrent", testLedgerPostConcurrent},
+		{"LedgerBalance", testLedgerBalance},
+		{"Transactions", testTransactions},
+		{"TransactionsPaging", testTransactionsPaging},
+		{"CardScope", testCardScope},
+		{"CardState", testCardState},
+		{"CardStateConcurrent", testCardStateConcurrent},
+		{"ReplaceCard", testReplaceCard},
+		{"CardPIN", testCardPIN},
+		{"Devices", testDevices},
+		{"StepUps", testStepUps},
+		{"TOTP", testTOTPStore},
+		{"RecoveryCodes", testRecoveryCodes},
+		{"MFASettings", testMFASettings},
 		{"Outbox", testOutbox},
+		{"OutboxDelivery", testOutboxDelivery},
+		{"JobsEnqueue", testJobsEnqueue},
+		{"JobsClaim", testJobsClaim},
+		{"JobsLease", testJobsLease},
+		{"JobsConcurrent", func(t *testing.T, s Store, _ *sql.DB) { ConcurrentClaims(t, s) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

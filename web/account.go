@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/cardportal/cardportal/account"
 	"github.com/cardportal/cardportal/locale"
@@ -16,9 +17,16 @@ type accountView struct {
 	MinDue    string // empty when nothing is due
 	OverLimit bool
 	Cards     []cardView
+
+	// The ledger's part (SPEC AC1, AC2), set by the dashboard when it has a ledger.
+	Pending string   // open authorisation holds; empty when there are none
+	Recent  *txTable // the newest few transactions; nil leaves the list out
+	TxURL   string   // the account's transaction list
 }
 
 type cardView struct {
+	ID     int64  // for the card's own page, /cards/{id}
+	Last   string // screen digits, to name the card in links
 	Masked string // "•••• 12345": never more than the last digits the store keeps
 	Holder string
 	Role   string
@@ -56,7 +64,15 @@ func (s *server) dashboard(w http.ResponseWriter, r *http.Request) {
 	}
 	var v dashboardView
 	for _, a := range sums {
-		v.Accounts = append(v.Accounts, accountSummary(loc, a))
+		av := accountSummary(loc, a)
+		if s.Ledger != nil {
+			av.Recent = &txTable{Loc: loc, Rows: s.recentTransactions(r, loc, m.CardholderID, a.AccountID)}
+			av.TxURL = "/accounts/" + strconv.FormatInt(a.AccountID, 10) + "/transactions"
+		}
+		if a.Pending != 0 {
+			av.Pending = loc.Money(a.Pending, a.Currency)
+		}
+		v.Accounts = append(v.Accounts, av)
 	}
 	p.Data = v
 	s.render(w, r, http.StatusOK, "account", p)
@@ -76,7 +92,7 @@ func accountSummary(loc locale.Locale, a account.Summary) accountView {
 		v.MinDue = loc.Money(a.MinimumDue, a.Currency)
 	}
 	for _, c := range a.Cards {
-		cv := cardView{Masked: "•••• " + c.Last, Holder: c.HolderName, Role: loc.T("dashboard.additional"), State: c.State}
+		cv := cardView{ID: c.CardID, Last: c.Last, Masked: "•••• " + c.Last, Holder: c.HolderName, Role: loc.T("dashboard.additional"), State: c.State}
 		if c.Basic {
 			cv.Role = loc.T("dashboard.basic")
 		}

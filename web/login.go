@@ -24,7 +24,7 @@ type loginView struct {
 
 // flashes maps the fixed query flags the login page accepts to their messages. Only
 // these flags are read, so a crafted link cannot put words on the page.
-var loginFlashes = map[string]string{"expired": "signin.expired", "loggedout": "signin.loggedout"}
+var loginFlashes = map[string]string{"expired": "signin.expired", "loggedout": "signin.loggedout", "stepupexpired": "mfa.expired"}
 
 // rememberedUserID returns the remembered User ID, if the cookie holds a valid one.
 func rememberedUserID(r *http.Request) string {
@@ -69,6 +69,7 @@ func (s *server) showLogin(w http.ResponseWriter, r *http.Request) {
 		p.Flash = loc.T(id)
 	}
 	remembered := rememberedUserID(r)
+	r = s.withDevice(w, r)
 	// "Remember me" is off by default (SPEC ID5); someone who chose it before sees it
 	// still on, and unticking it forgets them.
 	p.Data = s.loginView(loc, remembered, remembered != "")
@@ -94,7 +95,8 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 		s.clearCookie(w, r, rememberCookie, "/")
 		remembered = ""
 	}
-	m, tok, _, err := s.Identity.Login(r.Context(), userID, form.Get("password"), s.source(r, loc.Code()))
+	r = s.withDevice(w, r)
+	res, err := s.Identity.Login(r.Context(), userID, form.Get("password"), s.source(r, loc.Code()))
 	if err != nil {
 		kind := cp.ErrorKind(err)
 		if kind == cp.Internal {
@@ -112,10 +114,16 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, safehttp.Status(kind), "login", p)
 		return
 	}
-	s.startSession(w, r, tok)
 	if remember {
-		s.setCookie(w, r, rememberCookie, m.UserID, "/", rememberFor)
+		s.setCookie(w, r, rememberCookie, res.Member.UserID, "/", rememberFor)
 	}
+	if res.StepUp != nil {
+		// The password was right; a second factor is needed first (SPEC ID7).
+		s.setCookie(w, r, stepUpCookie, string(res.StepUp.FlowToken), "/login", s.Identity.Config().MFA.FlowLife)
+		redirect(w, r, "/login/verify")
+		return
+	}
+	s.startSession(w, r, res.Token)
 	redirect(w, r, "/account")
 }
 

@@ -11,6 +11,7 @@ const outboxLimit = 100
 
 type outboxView struct {
 	Messages []messageView
+	Sending  bool // some message went through the delivery queue
 }
 
 type messageView struct {
@@ -20,6 +21,21 @@ type messageView struct {
 	Kind    string
 	Subject string
 	Body    string
+
+	State       string // locale message ID of the delivery state
+	Failed      bool
+	Attempts    int
+	LastError   string
+	DeliveredAt *stamp
+}
+
+// deliveryStates are the labels of notify.DeliveryState values on the page.
+var deliveryStates = map[notify.DeliveryState]string{
+	notify.Kept:      "outbox.state.kept",
+	notify.Queued:    "outbox.state.queued",
+	notify.Retrying:  "outbox.state.retrying",
+	notify.Delivered: "outbox.state.delivered",
+	notify.Failed:    "outbox.state.failed",
 }
 
 // outbox is GET /dev/outbox, a development aid that shows every notice the system
@@ -35,10 +51,21 @@ func (s *server) outbox(w http.ResponseWriter, r *http.Request) {
 	p := s.newPage(s.withOptionalSession(r), loc, "outbox.title")
 	var v outboxView
 	for _, m := range msgs {
-		v.Messages = append(v.Messages, messageView{
+		mv := messageView{
 			At: newStamp(loc, m.CreatedAt), Channel: string(m.Channel), To: notify.MaskAddress(m.To),
 			Kind: m.Kind, Subject: m.Subject, Body: m.Body,
-		})
+			State: deliveryStates[m.Delivery.State], Failed: m.Delivery.State == notify.Failed,
+			Attempts: m.Delivery.Attempts, LastError: m.Delivery.LastError,
+		}
+		if mv.State == "" {
+			mv.State = "outbox.state.kept" // a state this page does not know yet
+		}
+		if !m.Delivery.DeliveredAt.IsZero() {
+			st := newStamp(loc, m.Delivery.DeliveredAt)
+			mv.DeliveredAt = &st
+		}
+		v.Sending = v.Sending || m.Delivery.State != notify.Kept
+		v.Messages = append(v.Messages, mv)
 	}
 	p.Data = v
 	s.render(w, r, http.StatusOK, "outbox", p)

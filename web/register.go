@@ -303,6 +303,7 @@ func (s *server) register(w http.ResponseWriter, r *http.Request) {
 		in.Questions = append(in.Questions, form.Get("question"+n))
 		in.Answers = append(in.Answers, form.Get("answer"+n))
 	}
+	r = s.withDevice(w, r) // the registering browser becomes a trusted device
 	_, sessTok, _, err := s.Identity.Register(r.Context(), tok, in, s.source(r, loc.Code()))
 	if err == nil {
 		s.clearCookie(w, r, flowCookie, flowPath)

@@ -29,10 +29,11 @@ var staticFS embed.FS
 type pageTemplate struct{ t *template.Template }
 
 // pageNames are the templates/<name>.html files that are whole pages.
-var pageNames = []string{"login", "register", "credentials", "account", "security", "outbox", "error"}
+var pageNames = []string{"login", "register", "credentials", "account", "security", "outbox", "error", "verify", "mfa", "mfa_totp", "mfa_codes", "transactions"}
 
 func mustParsePages() map[string]*pageTemplate {
-	base := template.Must(template.New("layout.html").ParseFS(templateFS, "templates/layout.html"))
+	// txtable.html is a partial (the transaction table) that more than one page uses.
+	base := template.Must(template.New("layout.html").ParseFS(templateFS, "templates/layout.html", "templates/txtable.html"))
 	pages := make(map[string]*pageTemplate, len(pageNames))
 	for _, name := range pageNames {
 		t := template.Must(template.Must(base.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
@@ -61,7 +62,8 @@ func mustLoadAssets() assets {
 		sum := sha256.Sum256(b)
 		return "/static/" + name + "?v=" + hex.EncodeToString(sum[:6])
 	}
-	return assets{CSS: url("app.css"), JS: url("app.js"), Icon: url("icon.svg"), files: http.FileServerFS(sub)}
+	return assets{CSS: url("app.css"), JS: url("app.js"), Icon: url("icon.svg"),
+		files: http.StripPrefix("/static", http.FileServerFS(sub))}
 }
 
 // static serves the embedded files with long cache lifetimes; the versioned URLs
@@ -72,7 +74,7 @@ func (s *server) static(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
-	http.StripPrefix("/static", s.assets.files).ServeHTTP(w, r)
+	s.assets.files.ServeHTTP(w, r)
 }
 
 // page is what the layout renders; Data holds the page's own view.

@@ -13,6 +13,9 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /login", s.showLogin)
 	mux.HandleFunc("POST /login", s.login)
 	mux.HandleFunc("POST /login/forget", s.forget)
+	mux.HandleFunc("GET /login/verify", s.showVerify)
+	mux.HandleFunc("POST /login/verify", s.verify)
+	mux.HandleFunc("POST /login/verify/send", s.sendCode)
 	mux.HandleFunc("POST /logout", s.signedIn(s.logout))
 
 	mux.HandleFunc("GET /register", s.showRegister)
@@ -21,9 +24,25 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /register/credentials", s.register)
 
 	mux.HandleFunc("GET /account", s.signedIn(s.dashboard))
+	if s.Ledger != nil {
+		mux.HandleFunc("GET /transactions", s.signedIn(s.transactionsHome))
+		mux.HandleFunc("GET /accounts/{id}/transactions", s.signedIn(s.transactions))
+		mux.HandleFunc("GET /accounts/{id}/transactions.csv", s.signedIn(s.transactionsCSV))
+	}
 	mux.HandleFunc("GET /security", s.signedIn(s.security))
 	mux.HandleFunc("POST /security/sessions/{id}/revoke", s.signedIn(s.revokeSession))
 	mux.HandleFunc("POST /security/sessions/revoke-all", s.signedIn(s.revokeOthers))
+	mux.HandleFunc("GET /security/mfa", s.signedIn(s.showMFA))
+	mux.HandleFunc("POST /security/mfa/totp", s.signedIn(s.startTOTP))
+	mux.HandleFunc("POST /security/mfa/totp/confirm", s.signedIn(s.confirmTOTP))
+	mux.HandleFunc("POST /security/mfa/totp/remove", s.signedIn(s.removeTOTP))
+	mux.HandleFunc("POST /security/mfa/recovery", s.signedIn(s.recoveryCodes))
+	mux.HandleFunc("POST /security/mfa/required", s.signedIn(s.setRequired))
+	mux.HandleFunc("POST /security/devices/{id}/forget", s.signedIn(s.forgetDevice))
+
+	if s.Cards != nil {
+		s.cardRoutes(mux) // web/cards.go
+	}
 
 	if s.Outbox != nil {
 		mux.HandleFunc("GET /dev/outbox", s.outbox)

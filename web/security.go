@@ -16,13 +16,19 @@ const eventLimit = 20
 // shownEvents are the security events members see, with their messages. Internal
 // bookkeeping (password rehashes, failed registrations with no member) stays out.
 var shownEvents = map[identity.EventKind]string{
-	identity.EventSignInOK:       "event.signin.ok",
-	identity.EventSignInFail:     "event.signin.fail",
-	identity.EventSignInLocked:   "event.signin.locked",
-	identity.EventLocked:         "event.locked",
-	identity.EventLogout:         "event.logout",
-	identity.EventRegistered:     "event.registered",
-	identity.EventSessionRevoked: "event.session.revoked",
+	identity.EventSignInOK:        "event.signin.ok",
+	identity.EventSignInFail:      "event.signin.fail",
+	identity.EventSignInLocked:    "event.signin.locked",
+	identity.EventLocked:          "event.locked",
+	identity.EventLogout:          "event.logout",
+	identity.EventRegistered:      "event.registered",
+	identity.EventSessionRevoked:  "event.session.revoked",
+	identity.EventStepUp:          "event.signin.stepup",
+	identity.EventStepUpFail:      "event.signin.stepup.fail",
+	identity.EventFactorAdded:     "event.mfa.added",
+	identity.EventFactorRemoved:   "event.mfa.removed",
+	identity.EventRecoveryNew:     "event.mfa.recovery.new",
+	identity.EventDeviceForgotten: "event.device.forgotten",
 }
 
 var securityFlashes = map[string]string{"revoked": "security.revoked", "revokedall": "security.revokedall"}

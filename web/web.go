@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/cardportal/cardportal/account"
+	"github.com/cardportal/cardportal/cardservice"
 	"github.com/cardportal/cardportal/identity"
 	"github.com/cardportal/cardportal/notify"
 	"github.com/cardportal/cardportal/safehttp"
@@ -36,6 +37,11 @@ type Deps struct {
 	// Maintenance is an optional notice shown on the sign-in pages (SPEC PL8); empty
 	// shows none.
 	Maintenance string
+	// Cards services cards (activation, freeze, PIN, lost); nil leaves those pages out.
+	Cards *cardservice.Service
+	// Ledger lists transactions (SPEC AC2); nil leaves the transaction pages and the
+	// dashboard's recent transactions out.
+	Ledger account.Ledger
 }
 
 // maxBody caps request bodies. The largest form (registration) is well under 4 KiB;
@@ -159,7 +165,7 @@ func (s *server) source(r *http.Request, lang string) identity.Source {
 			ip = r.RemoteAddr
 		}
 	}
-	return identity.Source{IP: ip, UserAgent: r.UserAgent(), Client: identity.Web, Locale: lang}
+	return identity.Source{IP: ip, UserAgent: r.UserAgent(), Client: identity.Web, Locale: lang, DeviceID: cookie(r, deviceCookie)}
 }
 
 // setCookie sets an HttpOnly, SameSite=Lax cookie, Secure whenever the request came

@@ -20,6 +20,7 @@ import (
 
 	"github.com/cardportal/cardportal/card"
 	"github.com/cardportal/cardportal/cardcrypto"
+	"github.com/cardportal/cardportal/cardservice"
 	"github.com/cardportal/cardportal/identity"
 	"github.com/cardportal/cardportal/issuer"
 	"github.com/cardportal/cardportal/locale"
@@ -27,6 +28,7 @@ import (
 	"github.com/cardportal/cardportal/passhash"
 	"github.com/cardportal/cardportal/safehttp"
 	"github.com/cardportal/cardportal/sqlite"
+	"github.com/cardportal/cardportal/sqlstore"
 	"github.com/cardportal/cardportal/web"
 )
 
@@ -74,6 +76,8 @@ type env struct {
 	basic   testCard
 	extra   testCard // an additional card member on the same account
 	secrets []string // strings that must never appear in a page, a URL or a log
+	store   *sqlstore.Store
+	hsm     *cardcrypto.Soft
 }
 
 const (
@@ -161,6 +165,9 @@ func newEnv(t *testing.T, opts ...envOptions) *env {
 	if o.noOutbox {
 		deps.Outbox = nil
 	}
+	deps.Cards = cardservice.New(store, hsm, notifier, cardservice.Config{}, e.clock.Now, log)
+	deps.Ledger = store
+	e.store, e.hsm = store, hsm
 	srv := httptest.NewServer(safehttp.Observe(safehttp.Options{Log: log}, web.NewHandler(deps)))
 	t.Cleanup(srv.Close)
 	e.url = srv.URL
@@ -563,7 +570,7 @@ func TestFlowExpired(t *testing.T) {
 func TestLockout(t *testing.T) {
 	e := newEnv(t)
 	e.browser(chromeUA).register(e.basic, userID)
-	b := e.browser(chromeUA)
+	b := e.knownBrowser(chromeUA)
 	for i := 1; i <= 2; i++ {
 		r := b.login(userID, "Wrong-password-1", false)
 		wantStatus(t, "wrong password", r, http.StatusUnauthorized)
@@ -598,6 +605,12 @@ func TestWrongUserIDLooksLikeWrongPassword(t *testing.T) {
 		h = h.Clone()
 		h.Del("X-Request-Id")
 		h.Del("Date")
+		// Each fresh browser gets its own random device cookie.
+		for i, c := range h.Values("Set-Cookie") {
+			if strings.HasPrefix(c, "device=") {
+				h["Set-Cookie"][i] = "device=…"
+			}
+		}
 		return h
 	}
 	if diff := cmp.Diff(strip(wrongPassword.header), strip(wrongUser.header)); diff != "" {
@@ -611,7 +624,7 @@ func TestWrongUserIDLooksLikeWrongPassword(t *testing.T) {
 func TestRememberMe(t *testing.T) {
 	e := newEnv(t)
 	e.browser(chromeUA).register(e.basic, userID)
-	b := e.browser(chromeUA)
+	b := e.knownBrowser(chromeUA)
 
 	page := b.get("/login")
 	if regexp.MustCompile(`<input id="remember"[^>]*checked`).MatchString(page.body) {
@@ -667,9 +680,9 @@ func TestSessionsAndRevoke(t *testing.T) {
 	e := newEnv(t)
 	a := e.browser(chromeUA)
 	a.register(e.basic, userID)
-	phone := e.browser(iPhoneUA)
+	phone := e.knownBrowser(iPhoneUA)
 	wantRedirect(t, "phone login", phone.login(userID, password, false), "/account")
-	other := e.browser("curl/8.5.0")
+	other := e.knownBrowser("curl/8.5.0")
 	wantRedirect(t, "other login", other.login(userID, password, false), "/account")
 	e.browser(chromeUA).login(userID, "Wrong-password-1", false)
 
@@ -744,7 +757,7 @@ func TestSignedInPagesNeedASession(t *testing.T) {
 func TestCrossOriginPostRejected(t *testing.T) {
 	e := newEnv(t)
 	e.browser(chromeUA).register(e.basic, userID)
-	b := e.browser(chromeUA)
+	b := e.knownBrowser(chromeUA)
 	f := url.Values{"user_id": {userID}, "password": {password}}
 	for _, h := range [][]string{
 		{"Sec-Fetch-Site", "cross-site"},
@@ -937,4 +950,28 @@ func manyFields(n int) string {
 		b.WriteString("=1")
 	}
 	return b.String()
+}
+
+// TestBehindTLS: with TLS terminated upstream, cookies are still Secure and HSTS is
+// still sent, though the request reaching the handler is plain HTTP.
+func TestBehindTLS(t *testing.T) {
+	h := web.NewHandler(web.Deps{BehindTLS: true})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/login", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET /login: %d", rec.Code)
+	}
+	if hsts := rec.Header().Get("Strict-Transport-Security"); !strings.Contains(hsts, "max-age=") {
+		t.Errorf("HSTS %q", hsts)
+	}
+	req := httptest.NewRequest(http.MethodPost, "/language", strings.NewReader("lang=es&return=%2Flogin"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if c := rec.Header().Get("Set-Cookie"); !strings.Contains(c, "lang=es") || !strings.Contains(c, "Secure") || !strings.Contains(c, "HttpOnly") {
+		t.Errorf("language cookie %q", c)
+	}
+	if loc := rec.Header().Get("Location"); loc != "/login" {
+		t.Errorf("Location %q", loc)
+	}
 }

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cardportal/cardportal/demo"
 )
 
 // config is everything the server can be told, from flags and CARDPORTAL_* variables
@@ -36,12 +38,18 @@ type config struct {
 	AppIdle     time.Duration
 	SessionLife time.Duration
 	SignInLimit int // sign-in attempts per source address per minute
+	// TrustDeviceFor is how long "trust this device" skips step-up (SPEC ID7);
+	// QuestionFallback offers the security question as a last-resort second factor.
+	TrustDeviceFor   time.Duration
+	QuestionFallback bool
 
 	ArgonMemory      uint
 	ArgonTime        uint
 	ArgonThreads     uint
 	HashConcurrency  int
 	PasswordMinChars int
+
+	Delivery deliveryConfig // notification transports; see delivery.go
 }
 
 // envFlags binds each flag to its CARDPORTAL_ variable so one list documents both.
@@ -129,7 +137,7 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	e.boolean(&c.Demo, "demo", true, "load the fictional demo issuer into an empty database")
 	e.integer(&c.DemoSize, "demo-size", 300, "number of demo accounts")
 	e.integer(&seed, "demo-seed", 1, "seed for the demo data")
-	e.boolean(&c.DevOutbox, "dev-outbox", true, "keep notifications in an outbox shown at /dev/outbox instead of sending them")
+	e.boolean(&c.DevOutbox, "dev-outbox", true, "serve the outbox of every notification at /dev/outbox (with SMTP or SMS configured, only when set explicitly)")
 	e.boolean(&c.BehindTLS, "behind-tls", false, "TLS is terminated in front of this instance: mark cookies Secure, send HSTS")
 	e.boolean(&c.TrustForwarded, "trust-forwarded", false, "take the client address from X-Forwarded-For (only behind a proxy you run)")
 	e.str(&c.TLSCert, "tls-cert", "", "TLS certificate file (serve HTTPS)")
@@ -142,11 +150,14 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	e.duration(&c.AppIdle, "app-idle", 5*time.Minute, "idle timeout of mobile-app sessions")
 	e.duration(&c.SessionLife, "session-life", 12*time.Hour, "absolute session lifetime")
 	e.integer(&c.SignInLimit, "signin-per-source", 30, "sign-in attempts per source address per minute")
+	e.duration(&c.TrustDeviceFor, "trust-device-for", 30*24*time.Hour, "how long a trusted device skips the second factor")
+	e.boolean(&c.QuestionFallback, "mfa-question-fallback", true, "offer the security question as a last-resort second factor")
 	e.uinteger(&c.ArgonMemory, "argon-memory", 19456, "argon2id memory in KiB for new password hashes")
 	e.uinteger(&c.ArgonTime, "argon-time", 2, "argon2id passes")
 	e.uinteger(&c.ArgonThreads, "argon-threads", 1, "argon2id lanes")
 	e.integer(&c.HashConcurrency, "hash-concurrency", 0, "concurrent password hashes (0: one per CPU)")
 	e.integer(&c.PasswordMinChars, "password-min", 12, "minimum password length")
+	c.Delivery.flags(e)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -154,6 +165,7 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	c.DemoSeed = uint64(seed)
+	c.Delivery.OutboxExplicit = e.isSet("dev-outbox")
 	if c.KeysFile == "" {
 		c.KeysFile = filepath.Join(c.DataDir, "keys.json")
 	}
@@ -168,14 +180,16 @@ func (c config) validate() error {
 		}
 	}
 	check(c.Addr != "", "addr must be set")
-	check(c.DemoSize > 0 && c.DemoSize <= 100000, "demo-size must be 1..100000")
+	check(c.DemoSize >= demo.MinSize && c.DemoSize <= demo.MaxSize, fmt.Sprintf("demo-size must be %d..%d", demo.MinSize, demo.MaxSize))
 	check((c.TLSCert == "") == (c.TLSKey == ""), "tls-cert and tls-key go together")
 	check(c.MaxFailures >= 1 && c.MaxFailures <= 100, "lock-failures must be 1..100")
 	check(c.LockFor > 0, "lock-duration must be positive")
 	check(c.WebIdle > 0 && c.AppIdle > 0 && c.SessionLife > 0, "session timeouts must be positive")
 	check(c.SignInLimit >= 1, "signin-per-source must be at least 1")
+	check(c.TrustDeviceFor > 0 && c.TrustDeviceFor <= 400*24*time.Hour, "trust-device-for must be positive and at most 400 days")
 	check(c.ArgonMemory >= 8*c.ArgonThreads && c.ArgonTime >= 1 && c.ArgonThreads >= 1 && c.ArgonThreads <= 255, "argon2id parameters out of range")
 	check(c.PasswordMinChars >= 8 && c.PasswordMinChars <= 128, "password-min must be 8..128")
+	errs = append(errs, c.Delivery.validate())
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:

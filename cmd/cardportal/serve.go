@@ -19,6 +19,7 @@ import (
 
 	"github.com/cardportal/cardportal/api"
 	"github.com/cardportal/cardportal/cardcrypto"
+	"github.com/cardportal/cardportal/cardservice"
 	"github.com/cardportal/cardportal/demo"
 	"github.com/cardportal/cardportal/identity"
 	"github.com/cardportal/cardportal/notify"
@@ -40,6 +41,9 @@ type app struct {
 	ident   *identity.Service
 	handler http.Handler
 	cards   []demo.DemoCard
+
+	// delivery runs the notification queue; nil when notices stay in the outbox.
+	delivery *delivery
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {
@@ -91,24 +95,32 @@ func build(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 	if a.hasher, err = passhash.NewHasher(params, c.HashConcurrency); err != nil {
 		return fail(fmt.Errorf("password hashing: %w", err))
 	}
-	// Until real transports exist, every notice goes to the outbox; -dev-outbox only
-	// decides whether the outbox page is served.
-	notifier := &notify.Outbox{Store: a.store, Log: log, Now: now}
+	// Without a configured transport every notice goes to the outbox; -dev-outbox
+	// only decides whether the outbox page is served.
+	notifier, queue, err := newDelivery(c.Delivery, a.store, log, now)
+	if err != nil {
+		return fail(err)
+	}
+	a.delivery = queue
 	icfg := identity.DefaultConfig
 	icfg.Password.MinLength = c.PasswordMinChars
 	icfg.MaxFailures = c.MaxFailures
 	icfg.LockFor = c.LockFor
 	icfg.WebIdle, icfg.AppIdle, icfg.SessionLife = c.WebIdle, c.AppIdle, c.SessionLife
 	icfg.SignInPerSource = c.SignInLimit
+	icfg.MFA.TrustFor = c.TrustDeviceFor
+	icfg.MFA.NoQuestionFallback = !c.QuestionFallback
 	a.ident = identity.NewService(a.store, a.hsm, a.hasher, notifier, icfg, now, log)
+	cards := cardservice.New(a.store, a.hsm, notifier, cardservice.DefaultConfig, now, log)
 
 	var outbox notify.OutboxStore
-	if c.DevOutbox {
+	if c.outboxPage() {
 		outbox = a.store
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := safehttp.NewMetrics(reg)
+	a.delivery.register(reg)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
@@ -124,10 +136,11 @@ func build(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.Handle("/api/", safehttp.Headers("default-src 'none'; frame-ancestors 'none'", c.BehindTLS,
-		api.NewHandler(api.Deps{Identity: a.ident, Accounts: a.store, Log: log, Now: now})))
+		api.NewHandler(api.Deps{Identity: a.ident, Accounts: a.store, Ledger: a.store, Log: log, Now: now, Cards: cards})))
 	mux.Handle("/", web.NewHandler(web.Deps{
-		Identity: a.ident, Accounts: a.store, Outbox: outbox, Log: log, Now: now,
+		Identity: a.ident, Accounts: a.store, Ledger: a.store, Outbox: outbox, Log: log, Now: now,
 		BehindTLS: c.BehindTLS || c.TLSCert != "", Maintenance: c.Maintenance,
+		Cards: cards,
 	}))
 	a.handler = safehttp.Observe(safehttp.Options{Log: log, TrustForwarded: c.TrustForwarded, Metrics: metrics}, mux)
 	return a, nil
@@ -179,6 +192,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer a.store.Close()
+	// Deferred after Close, so it runs first: the runner finishes its job in hand
+	// before the database goes away.
+	defer a.delivery.start(ctx)()
 
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
