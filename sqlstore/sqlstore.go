@@ -67,8 +67,10 @@ type Store struct {
 	write *sql.DB
 	// read runs queries. On SQLite (WAL) it is a separate pool of read-only
 	// connections that never queue behind the writer; on PostgreSQL it is write.
-	read *sql.DB
-	d    Dialect
+	// Its statements are prepared once and reused (see readPool).
+	read   *readPool
+	readDB *sql.DB
+	d      Dialect
 }
 
 // New returns a Store that writes through write and reads through read, which may be
@@ -80,7 +82,7 @@ func New(write, read *sql.DB, d Dialect) *Store {
 	if d.IsUniqueViolation == nil {
 		d.IsUniqueViolation = func(error, string, string) bool { return false }
 	}
-	return &Store{write: write, read: read, d: d}
+	return &Store{write: write, read: newReadPool(read), readDB: read, d: d}
 }
 
 // Ping checks that both pools can reach the database, for readiness probes.
@@ -88,7 +90,7 @@ func (s *Store) Ping(ctx context.Context) error {
 	if err := s.write.PingContext(ctx); err != nil {
 		return cp.E("sqlstore.Ping", cp.Internal, "", err)
 	}
-	if s.read != s.write {
+	if s.readDB != s.write {
 		if err := s.read.PingContext(ctx); err != nil {
 			return cp.E("sqlstore.Ping", cp.Internal, "", err)
 		}
@@ -98,9 +100,10 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes both pools.
 func (s *Store) Close() error {
-	err := s.write.Close()
-	if s.read != s.write {
-		err = errors.Join(err, s.read.Close())
+	err := s.read.close()
+	err = errors.Join(err, s.write.Close())
+	if s.readDB != s.write {
+		err = errors.Join(err, s.readDB.Close())
 	}
 	return err
 }
