@@ -48,6 +48,7 @@ type config struct {
 	ArgonThreads     uint
 	HashConcurrency  int
 	PasswordMinChars int
+	MemoryLimitMiB   int // Go soft memory limit; 0 derives it from the hashing budget, -1 sets none
 
 	Delivery deliveryConfig // notification transports; see delivery.go
 }
@@ -157,6 +158,7 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	e.uinteger(&c.ArgonThreads, "argon-threads", 1, "argon2id lanes")
 	e.integer(&c.HashConcurrency, "hash-concurrency", 0, "concurrent password hashes (0: one per CPU)")
 	e.integer(&c.PasswordMinChars, "password-min", 12, "minimum password length")
+	e.integer(&c.MemoryLimitMiB, "memory-limit-mib", 0, "soft memory limit in MiB (0: derived from the password-hash budget; -1: none; GOMEMLIMIT wins)")
 	c.Delivery.flags(e)
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -189,6 +191,7 @@ func (c config) validate() error {
 	check(c.TrustDeviceFor > 0 && c.TrustDeviceFor <= 400*24*time.Hour, "trust-device-for must be positive and at most 400 days")
 	check(c.ArgonMemory >= 8*c.ArgonThreads && c.ArgonTime >= 1 && c.ArgonThreads >= 1 && c.ArgonThreads <= 255, "argon2id parameters out of range")
 	check(c.PasswordMinChars >= 8 && c.PasswordMinChars <= 128, "password-min must be 8..128")
+	check(c.MemoryLimitMiB >= -1, "memory-limit-mib must be -1, 0 or a size in MiB")
 	errs = append(errs, c.Delivery.validate())
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
@@ -196,4 +199,25 @@ func (c config) validate() error {
 		errs = append(errs, errors.New("log-level must be debug, info, warn or error"))
 	}
 	return errors.Join(errs...)
+}
+
+// memoryLimit is the Go soft memory limit to set, in bytes, or 0 for none. Each
+// password hash allocates its argon2 memory afresh, so under a login storm garbage
+// piles up at several MiB per millisecond; with the default GOGC the heap target
+// doubles the live hashes and RSS overshoots. A limit a little above what the
+// concurrent hashes need makes the collector keep pace instead (measured: peak RSS
+// 164 MiB without, 120 MiB with, and no loss of logins/s).
+func (c config) memoryLimit(getenv func(string) string, cores int) int64 {
+	switch {
+	case getenv("GOMEMLIMIT") != "" || c.MemoryLimitMiB < 0:
+		return 0
+	case c.MemoryLimitMiB > 0:
+		return int64(c.MemoryLimitMiB) << 20
+	}
+	hashes := c.HashConcurrency
+	if hashes <= 0 {
+		hashes = cores
+	}
+	const base = 48 << 20 // the program's own heap, SQLite caches and stacks
+	return base + int64(hashes)*int64(c.ArgonMemory)<<10*3/2
 }

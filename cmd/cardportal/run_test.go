@@ -336,3 +336,25 @@ func TestTwoInstancesSharePostgres(t *testing.T) {
 		t.Fatalf("instance B does not see the lock: %d", st)
 	}
 }
+
+func TestMemoryLimit(t *testing.T) {
+	none := func(string) string { return "" }
+	c := config{ArgonMemory: 19456}
+	if got, want := c.memoryLimit(none, 2), int64(48<<20+2*19456<<10*3/2); got != want {
+		t.Errorf("derived limit %d, want %d", got, want)
+	}
+	if four := c.memoryLimit(none, 4); four <= c.memoryLimit(none, 2) {
+		t.Errorf("the limit should grow with the number of concurrent hashes: %d", four)
+	}
+	c.MemoryLimitMiB = 300
+	if got := c.memoryLimit(none, 2); got != 300<<20 {
+		t.Errorf("explicit limit %d", got)
+	}
+	if got := c.memoryLimit(func(k string) string { return map[string]string{"GOMEMLIMIT": "1GiB"}[k] }, 2); got != 0 {
+		t.Errorf("GOMEMLIMIT should win, got %d", got)
+	}
+	c.MemoryLimitMiB = -1
+	if got := c.memoryLimit(none, 2); got != 0 {
+		t.Errorf("-1 should set no limit, got %d", got)
+	}
+}

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -187,6 +189,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	log := newLogger(stderr, c.LogLevel)
+	if limit := c.memoryLimit(getenv, runtime.GOMAXPROCS(0)); limit > 0 {
+		debug.SetMemoryLimit(limit)
+	}
 	a, err := build(ctx, c, log)
 	if err != nil {
 		return err
