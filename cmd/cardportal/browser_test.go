@@ -96,17 +96,9 @@ func signIn(userID, password string) chromedp.Action[chromedp.Void] {
 	)
 }
 
-// TestBrowserJourney is issue 2's end-to-end path in a real browser: register the demo
-// card, log out, fail three times, see the lock, wait out a shortened lock, log in, see
-// the dashboard figures, and sign a second session out from the security page.
-func TestBrowserJourney(t *testing.T) {
-	ctx := browser(t)
-	in := start(t, nil, append(fastArgs, "-data-dir", t.TempDir(), "-lock-duration", "3s")...)
-	c := in.cards[0]
-	const userID = "browser.member"
-
-	// Register: step 1, the card.
-	run1(t, ctx, "card details",
+// cardDetails fills and submits registration's first step and waits for the second.
+func cardDetails(in *instance, c benchCard) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
 		chromedp.Navigate(in.url+"/register"),
 		chromedp.WaitVisible(chromedp.CSS("#card_number")),
 		chromedp.SendKeys(chromedp.CSS("#card_number"), c.pan),
@@ -118,18 +110,14 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.Submit(chromedp.CSS("#card_number")),
 		chromedp.WaitVisible(chromedp.CSS("#user_id")),
 	)
-	// Step 2: credentials, watching the live password rules react.
-	run1(t, ctx, "credentials",
-		chromedp.SendKeys(chromedp.CSS("#user_id"), userID),
-		chromedp.SendKeys(chromedp.CSS("#password"), "short"),
-	)
-	if rules := text(t, ctx, "#pw-rules"); !strings.Contains(rules, "12") {
-		t.Fatalf("password rule list should show the length rule, got %q", rules)
-	}
-	if unmet := eval[int](t, ctx, `document.querySelectorAll('#pw-rules li:not(.met)').length`); unmet == 0 {
-		t.Fatal("a 5-character password shows every rule as met")
-	}
-	run1(t, ctx, "finish registration",
+}
+
+// credentials fills and submits registration's second step (the password field is set
+// whole, replacing whatever a test typed to watch the live rules) and waits until the
+// member is signed in.
+func credentials(userID string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.SetValue(chromedp.CSS("#user_id"), userID),
 		chromedp.SetValue(chromedp.CSS("#password"), testPassword),
 		chromedp.SendKeys(chromedp.CSS("#confirm"), testPassword),
 		chromedp.SetValue(chromedp.CSS("#question1"), "first_pet"),
@@ -141,6 +129,38 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.Submit(chromedp.CSS("#answer3")),
 		chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)),
 	)
+}
+
+// registerInBrowser registers the card in the browser and leaves it signed in.
+func registerInBrowser(t *testing.T, ctx context.Context, in *instance, c benchCard, userID string) {
+	t.Helper()
+	run1(t, ctx, "card details", cardDetails(in, c))
+	run1(t, ctx, "credentials", credentials(userID))
+}
+
+// TestBrowserJourney is issue 2's end-to-end path in a real browser: register the demo
+// card, log out, fail three times, see the lock, wait out a shortened lock, log in, see
+// the dashboard figures, and sign a second session out from the security page.
+func TestBrowserJourney(t *testing.T) {
+	ctx := browser(t)
+	in := start(t, nil, append(fastArgs, "-data-dir", t.TempDir(), "-lock-duration", "3s")...)
+	c := in.cards[0]
+	const userID = "browser.member"
+
+	// Register: step 1, the card.
+	run1(t, ctx, "card details", cardDetails(in, c))
+	// Step 2: credentials, watching the live password rules react.
+	run1(t, ctx, "credentials",
+		chromedp.SendKeys(chromedp.CSS("#user_id"), userID),
+		chromedp.SendKeys(chromedp.CSS("#password"), "short"),
+	)
+	if rules := text(t, ctx, "#pw-rules"); !strings.Contains(rules, "12") {
+		t.Fatalf("password rule list should show the length rule, got %q", rules)
+	}
+	if unmet := eval[int](t, ctx, `document.querySelectorAll('#pw-rules li:not(.met)').length`); unmet == 0 {
+		t.Fatal("a 5-character password shows every rule as met")
+	}
+	run1(t, ctx, "finish registration", credentials(userID))
 
 	// Log out.
 	run1(t, ctx, "log out",

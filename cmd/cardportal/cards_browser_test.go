@@ -14,29 +14,8 @@ func TestBrowserCards(t *testing.T) {
 	ctx := browser(t)
 	in := start(t, nil, append(fastArgs, "-data-dir", t.TempDir())...)
 	c := in.cards[0]
-	run1(t, ctx, "register",
-		chromedp.Navigate(in.url+"/register"),
-		chromedp.WaitVisible(chromedp.CSS("#card_number")),
-		chromedp.SendKeys(chromedp.CSS("#card_number"), c.pan),
-		chromedp.SendKeys(chromedp.CSS("#cid"), c.code),
-		chromedp.SendKeys(chromedp.CSS("#expiry"), c.exp),
-		chromedp.SendKeys(chromedp.CSS("#name"), c.name),
-		chromedp.SetValue(chromedp.CSS("#birth_date"), c.born),
-		chromedp.SendKeys(chromedp.CSS("#national_id"), c.nid),
-		chromedp.Submit(chromedp.CSS("#card_number")),
-		chromedp.WaitVisible(chromedp.CSS("#user_id")),
-		chromedp.SendKeys(chromedp.CSS("#user_id"), "browser.cards"),
-		chromedp.SetValue(chromedp.CSS("#password"), testPassword),
-		chromedp.SendKeys(chromedp.CSS("#confirm"), testPassword),
-		chromedp.SetValue(chromedp.CSS("#question1"), "first_pet"),
-		chromedp.SetValue(chromedp.CSS("#question2"), "birth_city"),
-		chromedp.SetValue(chromedp.CSS("#question3"), "first_job"),
-		chromedp.SendKeys(chromedp.CSS("#answer1"), "Rex"),
-		chromedp.SendKeys(chromedp.CSS("#answer2"), "Uppsala"),
-		chromedp.SendKeys(chromedp.CSS("#answer3"), "Bakery"),
-		chromedp.Submit(chromedp.CSS("#answer3")),
-		chromedp.WaitVisible(chromedp.CSS(`a.card-manage`)),
-	)
+	registerInBrowser(t, ctx, in, c, "browser.cards")
+	run1(t, ctx, "dashboard", chromedp.WaitVisible(chromedp.CSS(`a.card-manage`)))
 	run1(t, ctx, "open the card", chromedp.Click(chromedp.CSS(`a.card-manage`)), chromedp.WaitVisible(chromedp.CSS("#freeze")))
 	run1(t, ctx, "freeze", chromedp.Click(chromedp.CSS("#freeze")), chromedp.WaitVisible(chromedp.CSS("#unfreeze")))
 	if s := text(t, ctx, "#card-state"); s != "Frozen" {

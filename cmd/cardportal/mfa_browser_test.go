@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -9,36 +8,6 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp/totp"
 )
-
-// registerInBrowser registers the card in the browser and leaves it signed in.
-func registerInBrowser(t *testing.T, ctx context.Context, in *instance, c benchCard, userID string) {
-	t.Helper()
-	run1(t, ctx, "card details",
-		chromedp.Navigate(in.url+"/register"),
-		chromedp.WaitVisible(chromedp.CSS("#card_number")),
-		chromedp.SendKeys(chromedp.CSS("#card_number"), c.pan),
-		chromedp.SendKeys(chromedp.CSS("#cid"), c.code),
-		chromedp.SendKeys(chromedp.CSS("#expiry"), c.exp),
-		chromedp.SendKeys(chromedp.CSS("#name"), c.name),
-		chromedp.SetValue(chromedp.CSS("#birth_date"), c.born),
-		chromedp.SendKeys(chromedp.CSS("#national_id"), c.nid),
-		chromedp.Submit(chromedp.CSS("#card_number")),
-		chromedp.WaitVisible(chromedp.CSS("#user_id")),
-	)
-	run1(t, ctx, "credentials",
-		chromedp.SendKeys(chromedp.CSS("#user_id"), userID),
-		chromedp.SetValue(chromedp.CSS("#password"), testPassword),
-		chromedp.SendKeys(chromedp.CSS("#confirm"), testPassword),
-		chromedp.SetValue(chromedp.CSS("#question1"), "first_pet"),
-		chromedp.SetValue(chromedp.CSS("#question2"), "birth_city"),
-		chromedp.SetValue(chromedp.CSS("#question3"), "first_job"),
-		chromedp.SendKeys(chromedp.CSS("#answer1"), "Rex"),
-		chromedp.SendKeys(chromedp.CSS("#answer2"), "Uppsala"),
-		chromedp.SendKeys(chromedp.CSS("#answer3"), "Bakery"),
-		chromedp.Submit(chromedp.CSS("#answer3")),
-		chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)),
-	)
-}
 
 // TestBrowserTOTP is issue 3's browser path: enrol an authenticator app (the test
 // computes the codes, as the app would), sign in from a new browser profile with a

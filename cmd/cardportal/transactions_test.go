@@ -102,29 +102,7 @@ func TestBrowserTransactions(t *testing.T) {
 	ctx := browser(t)
 	in := start(t, nil, append(fastArgs, "-data-dir", t.TempDir())...)
 	c := in.cards[0]
-	run1(t, ctx, "register the card",
-		chromedp.Navigate(in.url+"/register"),
-		chromedp.WaitVisible(chromedp.CSS("#card_number")),
-		chromedp.SendKeys(chromedp.CSS("#card_number"), c.pan),
-		chromedp.SendKeys(chromedp.CSS("#cid"), c.code),
-		chromedp.SendKeys(chromedp.CSS("#expiry"), c.exp),
-		chromedp.SendKeys(chromedp.CSS("#name"), c.name),
-		chromedp.SetValue(chromedp.CSS("#birth_date"), c.born),
-		chromedp.SendKeys(chromedp.CSS("#national_id"), c.nid),
-		chromedp.Submit(chromedp.CSS("#card_number")),
-		chromedp.WaitVisible(chromedp.CSS("#user_id")),
-		chromedp.SendKeys(chromedp.CSS("#user_id"), "browser.ledger"),
-		chromedp.SetValue(chromedp.CSS("#password"), testPassword),
-		chromedp.SendKeys(chromedp.CSS("#confirm"), testPassword),
-		chromedp.SetValue(chromedp.CSS("#question1"), "first_pet"),
-		chromedp.SetValue(chromedp.CSS("#question2"), "birth_city"),
-		chromedp.SetValue(chromedp.CSS("#question3"), "first_job"),
-		chromedp.SendKeys(chromedp.CSS("#answer1"), "Rex"),
-		chromedp.SendKeys(chromedp.CSS("#answer2"), "Uppsala"),
-		chromedp.SendKeys(chromedp.CSS("#answer3"), "Bakery"),
-		chromedp.Submit(chromedp.CSS("#answer3")),
-		chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)),
-	)
+	registerInBrowser(t, ctx, in, c, "browser.ledger")
 	if rows := eval[int](t, ctx, `document.querySelectorAll('.account .tx-table tbody tr').length`); rows != 5 {
 		t.Fatalf("dashboard shows %d recent transactions, want 5:\n%s", rows, text(t, ctx, "main"))
 	}
