@@ -189,7 +189,11 @@ func (s *server) authenticate(c *call) error {
 	if !ok {
 		return cp.E(op, cp.Unauthenticated, "error.unauthorized", nil)
 	}
-	sess, err := s.ident.Authenticate(c.r.Context(), tok)
+	authn := s.ident.Authenticate
+	if heldRoutes[c.r.Pattern] { // password.go
+		authn = s.ident.AuthenticateForPasswordChange
+	}
+	sess, err := authn(c.r.Context(), tok)
 	if err != nil {
 		return err
 	}

@@ -346,7 +346,10 @@ func (e *env) do(r req) response {
 	}
 	contract(e.t).check(e.t, hr, raw, res)
 	issuing := r.method == "POST" && (r.path == "/api/v1/sessions" || r.path == "/api/v1/sessions/verify" ||
-		r.path == "/api/v1/factors/totp" || r.path == "/api/v1/factors/recovery-codes" || strings.HasPrefix(r.path, "/api/v1/registration/"))
+		r.path == "/api/v1/factors/totp" || r.path == "/api/v1/factors/recovery-codes" || strings.HasPrefix(r.path, "/api/v1/registration/") ||
+		r.path == "/api/v1/recovery/password") // a reset by code hands out its token
+	// Changing an expired password replaces the held session (password_test.go).
+	issuing = issuing || r.method == "POST" && r.path == "/api/v1/password/change"
 	e.mu.Lock()
 	e.bodies = append(e.bodies, sentBody{string(res.body), issuing})
 	e.mu.Unlock()

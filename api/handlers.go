@@ -214,6 +214,9 @@ type sessionJSON struct {
 	CreatedAt          time.Time `json:"created_at"`
 	ExpiresAt          time.Time `json:"expires_at"`
 	IdleTimeoutSeconds int64     `json:"idle_timeout_seconds"`
+	// MustChangePassword: the password has expired (SPEC ID11); only
+	// /api/v1/password/change and sign-out accept this session.
+	MustChangePassword bool `json:"must_change_password"`
 }
 
 type sessionResponse struct {
@@ -226,7 +229,7 @@ type sessionResponse struct {
 func newSessionResponse(tok identity.Token, s identity.Session) sessionResponse {
 	return sessionResponse{Token: string(tok), Session: sessionJSON{
 		ID: s.ID, Client: clientName(s.Client), CreatedAt: s.CreatedAt.UTC(), ExpiresAt: s.ExpiresAt.UTC(),
-		IdleTimeoutSeconds: int64(s.IdleTimeout / time.Second),
+		IdleTimeoutSeconds: int64(s.IdleTimeout / time.Second), MustChangePassword: s.MustChangePassword,
 	}}
 }
 

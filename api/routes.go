@@ -33,12 +33,28 @@ var routes = []route{
 	{http.MethodPost, "/api/v1/registration/complete", public, (*server).registerComplete},
 	{http.MethodPost, "/api/v1/password/check", public, (*server).checkPassword},
 
+	// Account recovery (SPEC ID8, ID9): api/recovery.go.
+	{http.MethodPost, "/api/v1/recovery/user-id", public, (*server).forgotUserID},
+	{http.MethodPost, "/api/v1/recovery/password", public, (*server).startPasswordReset},
+	{http.MethodPost, "/api/v1/recovery/password/reset", public, (*server).resetPassword},
+
 	// Sign-in and sessions (SPEC ID5, ID6, ID10).
 	{http.MethodPost, "/api/v1/sessions", public, (*server).signIn},
 	{http.MethodGet, "/api/v1/sessions", bearer, (*server).listSessions},
 	{http.MethodDelete, "/api/v1/sessions/current", bearer, (*server).signOut},
 	{http.MethodDelete, "/api/v1/sessions/{id}", bearer, (*server).revokeSession},
 	{http.MethodPost, "/api/v1/sessions/revoke-others", bearer, (*server).revokeOthers},
+	{http.MethodPost, "/api/v1/password/change", bearer, (*server).changePassword}, // password.go
+
+	// The mobile licence agreement (SPEC ID12), accepted before an app's first session.
+	{http.MethodGet, "/api/v1/licence", public, (*server).licence},
+	{http.MethodPost, "/api/v1/licence/accept", public, (*server).acceptLicence},
+
+	// Confirming the mobile number and email address (SPEC ID4).
+	{http.MethodGet, "/api/v1/contact", bearer, (*server).contact},
+	{http.MethodPost, "/api/v1/contact/send", bearer, (*server).sendContactCode},
+	{http.MethodPost, "/api/v1/contact/confirm", bearer, (*server).confirmContact},
+	{http.MethodPost, "/api/v1/contact/change", bearer, (*server).changeContact},
 
 	// Second factors and step-up (SPEC ID7).
 	{http.MethodPost, "/api/v1/sessions/verify", public, (*server).verifySignIn},

@@ -102,6 +102,9 @@ type Session struct {
 	IP          string
 	UserAgent   string
 	RevokedAt   time.Time
+	// MustChangePassword holds a session signed in with an expired password (SPEC
+	// ID11) to changing it: Authenticate refuses it with "password.expired".
+	MustChangePassword bool
 }
 
 // Alive reports whether the session may still be used at now.
@@ -255,4 +258,8 @@ type Store interface {
 	Throttle
 	FlowStore
 	MFAStore
+	PasswordStore // password.go
+	LicenceStore  // licence.go
+	ContactStore  // contact.go
+	RecoveryStore // recovery.go
 }

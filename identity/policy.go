@@ -2,6 +2,7 @@ package identity
 
 import (
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -22,6 +23,9 @@ type PasswordPolicy struct {
 	NoLeadingSymbol    bool
 	NoUserID           bool
 	History            int // how many previous passwords may not be reused
+	// MaxAge is how long a password may be used before sign-in asks for a new one
+	// (SPEC ID11); 0 means passwords do not expire.
+	MaxAge time.Duration
 }
 
 // DefaultPasswordPolicy is the policy of SPEC ID2.

@@ -14,6 +14,7 @@ type Risk struct {
 	Network       string   // the request's network (see NetworkOf); "" if unknown
 	Recent        []string // networks of the member's recent sign-ins
 	Required      bool     // the member (or their company) requires a second factor
+	ResetSince    bool     // the password was reset since the last sign-in (recovery.go)
 }
 
 // Assess returns why a second factor is needed; none means it is not. A trusted device
@@ -25,6 +26,11 @@ func Assess(r Risk) []Reason {
 	var out []Reason
 	if r.Required {
 		out = append(out, ReasonMemberRequires)
+	}
+	// A reset proves the card and the inbox or phone, which a thief with the wallet
+	// and an unlocked phone has too: even a trusted device is asked once.
+	if r.ResetSince {
+		out = append(out, ReasonAfterReset)
 	}
 	if r.TrustedDevice {
 		return out

@@ -43,6 +43,11 @@ type Config struct {
 	TouchEvery time.Duration
 	// MFA is the second-factor and step-up policy (SPEC ID7).
 	MFA MFAConfig
+	// LicenceVersion is the licence agreement version app installations must accept
+	// before a session (SPEC ID12, licence.go); empty requires none.
+	LicenceVersion string
+	// Recovery is the forgotten User ID and password policy (SPEC ID8, ID9).
+	Recovery RecoveryConfig
 }
 
 // DefaultConfig is SPEC ID5, ID6 and ID10.
@@ -65,7 +70,9 @@ var DefaultConfig = Config{
 func (c Config) withDefaults() Config {
 	d := DefaultConfig
 	if c.Password.MinLength == 0 {
+		maxAge := c.Password.MaxAge // a policy of only a maximum age keeps it
 		c.Password = d.Password
+		c.Password.MaxAge = maxAge
 	}
 	set := func(v *int, def int) {
 		if *v == 0 {
@@ -90,6 +97,7 @@ func (c Config) withDefaults() Config {
 	setD(&c.FlowLife, d.FlowLife)
 	setD(&c.TouchEvery, d.TouchEvery)
 	c.MFA = c.MFA.withDefaults()
+	c.Recovery = c.Recovery.withDefaults()
 	return c
 }
 
@@ -366,6 +374,9 @@ func (s *Service) Register(ctx context.Context, flow Token, in Credentials, src 
 	if err != nil {
 		return Member{}, "", Session{}, err
 	}
+	if err := s.checkLicence(ctx, op, src); err != nil {
+		return Member{}, "", Session{}, err
+	}
 	var fields []cp.FieldError
 	if !ValidUserID(in.UserID) {
 		fields = append(fields, fieldErr("user_id", "userid.invalid"))
@@ -462,6 +473,11 @@ func (s *Service) Login(ctx context.Context, userID, password string, src Source
 	if err := s.throttle(ctx, op, "signin-ip:"+src.IP, s.cfg.SignInPerSource, s.cfg.SignInWindow, "signin.throttled"); err != nil {
 		return LoginResult{}, err
 	}
+	// Before the password, so an app that has not accepted the licence (SPEC ID12)
+	// cannot use up the member's tries.
+	if err := s.checkLicence(ctx, op, src); err != nil {
+		return LoginResult{}, err
+	}
 	if len(userID) > UserIDMax*4 || len(password) > s.cfg.Password.MaxLength*4 {
 		return fail(cp.Unauthenticated, "signin.invalid", time.Time{})
 	}
@@ -546,6 +562,13 @@ func (s *Service) startSession(ctx context.Context, id MemberID, src Source) (To
 		ExpiresAt: now.Add(s.cfg.SessionLife), IdleTimeout: idle,
 		IP: src.IP, UserAgent: truncate(src.UserAgent, 300),
 	}
+	// An expired password (SPEC ID11) gets a session that can only change it.
+	if sess.MustChangePassword, err = s.passwordExpired(ctx, id); err != nil {
+		return "", Session{}, err
+	}
+	if sess.MustChangePassword {
+		s.record(ctx, &Event{MemberID: id, Kind: EventPasswordExpired}, src)
+	}
 	if err := s.store.CreateSession(ctx, &sess); err != nil {
 		return "", Session{}, err
 	}
@@ -560,8 +583,17 @@ func truncate(s string, n int) string {
 }
 
 // Authenticate returns the live session for a token. Returns Unauthenticated with
-// "signin.expired" for an unknown, revoked, idle or expired session.
+// "signin.expired" for an unknown, revoked, idle or expired session, and Forbidden
+// with "password.expired" for a session held to a password change (password.go).
 func (s *Service) Authenticate(ctx context.Context, tok Token) (Session, error) {
+	sess, err := s.authenticate(ctx, tok)
+	if err == nil && sess.MustChangePassword {
+		return Session{}, cp.E("identity.Authenticate", cp.Forbidden, msgPasswordExpired, nil)
+	}
+	return sess, err
+}
+
+func (s *Service) authenticate(ctx context.Context, tok Token) (Session, error) {
 	const op = "identity.Authenticate"
 	if !tok.valid() {
 		return Session{}, cp.E(op, cp.Unauthenticated, "signin.expired", nil)

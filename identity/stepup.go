@@ -115,6 +115,10 @@ func (s *Service) risk(ctx context.Context, m Member, src Source) (Risk, *Device
 			if !signedInSince {
 				r.LockedSince = true
 			}
+		case EventPasswordReset:
+			if !signedInSince {
+				r.ResetSince = true
+			}
 		}
 	}
 	return r, dev, nil

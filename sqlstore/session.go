@@ -13,12 +13,12 @@ func (s *Store) CreateSession(ctx context.Context, sess *identity.Session) error
 	const op = "sqlstore.CreateSession"
 	err := s.write.QueryRowContext(ctx, `
 INSERT INTO sessions (token_hash, member_id, client, created_at, last_seen_at, expires_at,
-                      idle_seconds, ip, user_agent, revoked_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                      idle_seconds, ip, user_agent, revoked_at, must_change_password)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 RETURNING id`,
 		nonNilBytes(sess.TokenHash), int64(sess.MemberID), string(sess.Client), micros(sess.CreatedAt),
 		micros(sess.LastSeenAt), micros(sess.ExpiresAt), int64(sess.IdleTimeout/time.Second),
-		sess.IP, sess.UserAgent, micros(sess.RevokedAt)).Scan(&sess.ID)
+		sess.IP, sess.UserAgent, micros(sess.RevokedAt), sess.MustChangePassword).Scan(&sess.ID)
 	switch {
 	case err == nil:
 		return nil
@@ -31,7 +31,7 @@ RETURNING id`,
 
 const sessionSelect = `
 SELECT id, token_hash, member_id, client, created_at, last_seen_at, expires_at,
-       idle_seconds, ip, user_agent, revoked_at
+       idle_seconds, ip, user_agent, revoked_at, must_change_password
   FROM sessions`
 
 // SessionByTokenHash returns the session, revoked or expired ones included: deciding
@@ -125,7 +125,7 @@ func scanSession(r scanner) (identity.Session, error) {
 		client                                        string
 	)
 	if err := r.Scan(&sess.ID, &sess.TokenHash, &member, &client, &created, &seen, &expires,
-		&idle, &sess.IP, &sess.UserAgent, &revoked); err != nil {
+		&idle, &sess.IP, &sess.UserAgent, &revoked, &sess.MustChangePassword); err != nil {
 		return identity.Session{}, err
 	}
 	sess.MemberID = identity.MemberID(member)

@@ -80,6 +80,10 @@ func Run(t *testing.T, open Open) {
 		{"TOTP", testTOTPStore},
 		{"RecoveryCodes", testRecoveryCodes},
 		{"MFASettings", testMFASettings},
+		{"PasswordResets", testPasswordResets}, // recovery.go
+		{"PasswordChange", testPasswordChange}, // password.go
+		{"Licence", testLicence},               // password.go
+		{"ContactCodes", testContactCodes},     // contact.go
 		{"Outbox", testOutbox},
 		{"OutboxDelivery", testOutboxDelivery},
 		{"JobsEnqueue", testJobsEnqueue},

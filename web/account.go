@@ -35,6 +35,8 @@ type cardView struct {
 
 type dashboardView struct {
 	Accounts []accountView
+	// ContactReminder: the phone or email is not confirmed yet (SPEC ID4, contact.go).
+	ContactReminder bool
 }
 
 // cardStates are the card states with a message; an unknown state shows as is.
@@ -63,6 +65,7 @@ func (s *server) dashboard(w http.ResponseWriter, r *http.Request) {
 		p.Flash = loc.T("register.done")
 	}
 	var v dashboardView
+	v.ContactReminder = s.contactReminder(r, sess.MemberID)
 	for _, a := range sums {
 		av := accountSummary(loc, a)
 		if s.Ledger != nil {

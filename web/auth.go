@@ -36,6 +36,11 @@ func (s *server) signedIn(h http.HandlerFunc) http.HandlerFunc {
 				s.fail(w, r, err)
 				return
 			}
+			if cp.ErrorMsg(err) == "password.expired" {
+				// Held to a password change (SPEC ID11): nothing else until it is done.
+				redirect(w, r, passwordPath)
+				return
+			}
 			s.clearCookie(w, r, sessionCookie, "/")
 			redirect(w, r, "/login?m=expired")
 			return

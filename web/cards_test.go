@@ -49,7 +49,7 @@ func TestCardFreezeAndScope(t *testing.T) {
 	f.Set("additional", "1")
 	f.Set("basic_birth_date", e.basic.birth)
 	wantRedirect(t, "Sam: verify card", sam.post("/register", f), "/register/credentials")
-	wantRedirect(t, "Sam: credentials", sam.post("/register/credentials", credentialsForm("sam.doe2026", password)), "/account?welcome=1")
+	wantRedirect(t, "Sam: credentials", sam.post("/register/credentials", credentialsForm("sam.doe2026", password)), "/contact?m=welcome")
 
 	page := jo.get("/account")
 	wantContains(t, "dashboard", page.body, `href="/cards/1"`, `href="/cards/2"`, `href="/cards/activate"`, "Manage card ending "+e.basic.last)

@@ -243,7 +243,7 @@ func registerExtra(b *browser) {
 	f.Set("additional", "1")
 	f.Set("basic_birth_date", b.e.basic.birth)
 	wantRedirect(b.e.t, "verify card", b.post("/register", f), "/register/credentials")
-	wantRedirect(b.e.t, "credentials", b.post("/register/credentials", credentialsForm("sam.doe2026", password)), "/account?welcome=1")
+	wantRedirect(b.e.t, "credentials", b.post("/register/credentials", credentialsForm("sam.doe2026", password)), "/contact?m=welcome")
 }
 
 func TestAlwaysAsk(t *testing.T) {

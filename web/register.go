@@ -308,7 +308,7 @@ func (s *server) register(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		s.clearCookie(w, r, flowCookie, flowPath)
 		s.startSession(w, r, sessTok)
-		redirect(w, r, "/account?welcome=1")
+		redirect(w, r, "/contact?m=welcome") // confirming the phone is the next step (SPEC ID4)
 		return
 	}
 	kind := cp.ErrorKind(err)

@@ -22,6 +22,7 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /register", s.verifyCard)
 	mux.HandleFunc("GET /register/credentials", s.showCredentials)
 	mux.HandleFunc("POST /register/credentials", s.register)
+	s.recoveryRoutes(mux) // web/recovery.go
 
 	mux.HandleFunc("GET /account", s.signedIn(s.dashboard))
 	if s.Ledger != nil {
@@ -39,6 +40,8 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /security/mfa/recovery", s.signedIn(s.recoveryCodes))
 	mux.HandleFunc("POST /security/mfa/required", s.signedIn(s.setRequired))
 	mux.HandleFunc("POST /security/devices/{id}/forget", s.signedIn(s.forgetDevice))
+	s.passwordRoutes(mux) // web/password.go
+	s.contactRoutes(mux)  // web/contact.go
 
 	if s.Cards != nil {
 		s.cardRoutes(mux) // web/cards.go

@@ -29,6 +29,10 @@ var shownEvents = map[identity.EventKind]string{
 	identity.EventFactorRemoved:   "event.mfa.removed",
 	identity.EventRecoveryNew:     "event.mfa.recovery.new",
 	identity.EventDeviceForgotten: "event.device.forgotten",
+	// Password and contact events (password.go, contact.go).
+	identity.EventPasswordChanged:  "event.password.changed",
+	identity.EventPasswordExpired:  "event.password.expired",
+	identity.EventContactConfirmed: "event.contact.confirmed",
 }
 
 var securityFlashes = map[string]string{"revoked": "security.revoked", "revokedall": "security.revokedall"}

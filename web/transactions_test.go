@@ -181,7 +181,7 @@ func TestTransactionsAdditionalMember(t *testing.T) {
 	f.Set("additional", "1")
 	f.Set("basic_birth_date", e.basic.birth)
 	wantRedirect(t, "register", b.post("/register", f), "/register/credentials")
-	wantRedirect(t, "credentials", b.post("/register/credentials", credentialsForm("sam.doe", password)), "/account?welcome=1")
+	wantRedirect(t, "credentials", b.post("/register/credentials", credentialsForm("sam.doe", password)), "/contact?m=welcome")
 	r := b.get("/accounts/1/transactions")
 	wantStatus(t, "list", r, http.StatusOK)
 	wantContains(t, "list", r.body, "Skyline Air")

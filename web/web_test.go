@@ -87,7 +87,10 @@ const (
 	iPhoneUA = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1"
 )
 
-type envOptions struct{ noOutbox bool }
+type envOptions struct {
+	noOutbox bool
+	identity func(*identity.Config) // adjusts the identity policy (password_test.go)
+}
 
 func newEnv(t *testing.T, opts ...envOptions) *env {
 	t.Helper()
@@ -159,7 +162,11 @@ func newEnv(t *testing.T, opts ...envOptions) *env {
 		t.Fatal(err)
 	}
 	notifier := &notify.Outbox{Store: store, Log: log, Now: e.clock.Now}
-	ident := identity.NewService(store, hsm, hasher, notifier, identity.Config{}, e.clock.Now, log)
+	var icfg identity.Config
+	if o.identity != nil {
+		o.identity(&icfg)
+	}
+	ident := identity.NewService(store, hsm, hasher, notifier, icfg, e.clock.Now, log)
 	deps := web.Deps{Identity: ident, Accounts: store, Outbox: store, Log: log, Now: e.clock.Now,
 		Maintenance: "Sunday 02:00–04:00 UTC"}
 	if o.noOutbox {
@@ -373,7 +380,7 @@ func (b *browser) register(c testCard, uid string) {
 	b.e.t.Helper()
 	t := b.e.t
 	wantRedirect(t, "verify card", b.post("/register", cardForm(c)), "/register/credentials")
-	wantRedirect(t, "credentials", b.post("/register/credentials", credentialsForm(uid, password)), "/account?welcome=1")
+	wantRedirect(t, "credentials", b.post("/register/credentials", credentialsForm(uid, password)), "/contact?m=welcome")
 }
 
 func (b *browser) login(uid, pw string, remember bool) response {
@@ -411,7 +418,7 @@ func TestRegisterDashboardLogout(t *testing.T) {
 		`aria-live="polite"`, "At least 12 characters", "What was the name of your first pet?")
 
 	r = b.post("/register/credentials", credentialsForm(userID, password))
-	wantRedirect(t, "register", r, "/account?welcome=1")
+	wantRedirect(t, "register", r, "/contact?m=welcome")
 	sc := strings.Join(r.header.Values("Set-Cookie"), "\n")
 	for _, want := range []string{"regflow=;", "session="} {
 		if !strings.Contains(sc, want) {
@@ -467,7 +474,7 @@ func TestAdditionalMemberNeedsBasicBirthDate(t *testing.T) {
 	f.Set("basic_birth_date", "1980-04-12")
 	wantRedirect(t, "with basic birth date", b.post("/register", f), "/register/credentials")
 	// The additional member sees only their own card.
-	wantRedirect(t, "credentials", b.post("/register/credentials", credentialsForm("sam.doe", password)), "/account?welcome=1")
+	wantRedirect(t, "credentials", b.post("/register/credentials", credentialsForm("sam.doe", password)), "/contact?m=welcome")
 	dash := b.get("/account")
 	wantContains(t, "additional dashboard", dash.body, "•••• "+e.extra.last)
 	wantLacks(t, "additional dashboard", dash.body, "•••• "+e.basic.last)
@@ -553,7 +560,7 @@ func TestCredentialErrors(t *testing.T) {
 	wantLacks(t, "bad credentials", r.body, `value="short"`, "Rex the dog")
 
 	// The flow survives a rejected form.
-	wantRedirect(t, "fixed", b.post("/register/credentials", credentialsForm(userID, password)), "/account?welcome=1")
+	wantRedirect(t, "fixed", b.post("/register/credentials", credentialsForm(userID, password)), "/contact?m=welcome")
 }
 
 func TestFlowExpired(t *testing.T) {

@@ -336,6 +336,12 @@ func (ch *child) stop() {
 const benchDevice = "bench-device-000000001"
 
 func registerDemoCards(ctx context.Context, c *http.Client, base string, cards []benchCard) ([]string, error) {
+	// The app installation accepts the licence agreement before its first session
+	// (SPEC ID12); the bench's server runs with the default version.
+	accept := map[string]string{"version": defaultLicenceVersion, "device_id": benchDevice}
+	if err := postJSON(ctx, c, base+"/api/v1/licence/accept", accept, http.StatusNoContent, nil); err != nil {
+		return nil, err
+	}
 	var users []string
 	for i, cd := range cards {
 		var flow struct {

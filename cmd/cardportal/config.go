@@ -31,6 +31,10 @@ type config struct {
 	TLSKey         string
 	LogLevel       string
 	Maintenance    string
+	// PublicURL is the base of links in emails (password reset, SPEC ID9). It is
+	// configured rather than read from requests so a forged Host header cannot point a
+	// reset link elsewhere; empty derives it from addr.
+	PublicURL string
 
 	MaxFailures int
 	LockFor     time.Duration
@@ -50,8 +54,17 @@ type config struct {
 	PasswordMinChars int
 	MemoryLimitMiB   int // Go soft memory limit; 0 derives it from the hashing budget, -1 sets none
 
+	// PasswordMaxAge is SPEC ID11's maximum password age; 0: passwords do not expire.
+	PasswordMaxAge time.Duration
+	// LicenceVersion is the mobile licence agreement app installations accept before
+	// their first session (SPEC ID12); empty requires none.
+	LicenceVersion string
+
 	Delivery deliveryConfig // notification transports; see delivery.go
 }
+
+// defaultLicenceVersion is the mobile licence agreement in force (SPEC ID12).
+const defaultLicenceVersion = "2026-11"
 
 // envFlags binds each flag to its CARDPORTAL_ variable so one list documents both.
 type envFlags struct {
@@ -145,6 +158,7 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	e.str(&c.TLSKey, "tls-key", "", "TLS key file")
 	e.str(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	e.str(&c.Maintenance, "maintenance", "", "maintenance notice shown on the sign-in pages")
+	e.str(&c.PublicURL, "public-url", "", "base URL of links in emails, e.g. https://cards.example.com (default: http(s)://addr)")
 	e.integer(&c.MaxFailures, "lock-failures", 3, "consecutive wrong passwords before an account locks")
 	e.duration(&c.LockFor, "lock-duration", 30*time.Minute, "how long a lock lasts")
 	e.duration(&c.WebIdle, "web-idle", 15*time.Minute, "idle timeout of browser sessions")
@@ -158,6 +172,8 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	e.uinteger(&c.ArgonThreads, "argon-threads", 1, "argon2id lanes")
 	e.integer(&c.HashConcurrency, "hash-concurrency", 0, "concurrent password hashes (0: one per CPU)")
 	e.integer(&c.PasswordMinChars, "password-min", 12, "minimum password length")
+	e.duration(&c.PasswordMaxAge, "password-max-age", 0, "password age after which sign-in requires a new one (0: never)")
+	e.str(&c.LicenceVersion, "licence-version", defaultLicenceVersion, "mobile licence agreement version the app must accept (empty: none)")
 	e.integer(&c.MemoryLimitMiB, "memory-limit-mib", 0, "soft memory limit in MiB (0: derived from the password-hash budget; -1: none; GOMEMLIMIT wins)")
 	c.Delivery.flags(e)
 	if err := fs.Parse(args); err != nil {
@@ -191,7 +207,10 @@ func (c config) validate() error {
 	check(c.TrustDeviceFor > 0 && c.TrustDeviceFor <= 400*24*time.Hour, "trust-device-for must be positive and at most 400 days")
 	check(c.ArgonMemory >= 8*c.ArgonThreads && c.ArgonTime >= 1 && c.ArgonThreads >= 1 && c.ArgonThreads <= 255, "argon2id parameters out of range")
 	check(c.PasswordMinChars >= 8 && c.PasswordMinChars <= 128, "password-min must be 8..128")
+	check(c.PasswordMaxAge >= 0, "password-max-age must not be negative")
+	check(len(c.LicenceVersion) <= 32 && !strings.ContainsAny(c.LicenceVersion, " \t\r\n"), "licence-version must be at most 32 characters without spaces")
 	check(c.MemoryLimitMiB >= -1, "memory-limit-mib must be -1, 0 or a size in MiB")
+	check(c.publicURLOK(), "public-url must be an http(s) URL with a host and no query")
 	errs = append(errs, c.Delivery.validate())
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

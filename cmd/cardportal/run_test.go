@@ -149,6 +149,7 @@ func register(t *testing.T, in *instance, c benchCard, userID string) string {
 	if st != http.StatusCreated {
 		t.Fatalf("registration/card: %d %v", st, out)
 	}
+	acceptLicence(t, in) // licence_test.go
 	st, out = apiCall(t, "POST", in.url+"/api/v1/registration/complete", "", map[string]any{
 		"flow_token": out["flow_token"], "user_id": userID, "password": testPassword, "password_confirm": testPassword,
 		"client": "app", "device_id": testDevice, "security_questions": []map[string]string{
@@ -169,6 +170,7 @@ func register(t *testing.T, in *instance, c benchCard, userID string) string {
 // code from the outbox when one is asked for (SPEC ID7).
 func login(t *testing.T, in *instance, userID, password string) (int, map[string]any) {
 	t.Helper()
+	acceptLicence(t, in) // licence_test.go
 	st, out := apiCall(t, "POST", in.url+"/api/v1/sessions", "", map[string]any{"user_id": userID, "password": password, "client": "app", "device_id": testDevice})
 	if st == http.StatusOK {
 		return passStepUp(t, in, out)

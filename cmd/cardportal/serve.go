@@ -106,12 +106,15 @@ func build(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 	a.delivery = queue
 	icfg := identity.DefaultConfig
 	icfg.Password.MinLength = c.PasswordMinChars
+	icfg.Password.MaxAge = c.PasswordMaxAge
+	icfg.LicenceVersion = c.LicenceVersion
 	icfg.MaxFailures = c.MaxFailures
 	icfg.LockFor = c.LockFor
 	icfg.WebIdle, icfg.AppIdle, icfg.SessionLife = c.WebIdle, c.AppIdle, c.SessionLife
 	icfg.SignInPerSource = c.SignInLimit
 	icfg.MFA.TrustFor = c.TrustDeviceFor
 	icfg.MFA.NoQuestionFallback = !c.QuestionFallback
+	icfg.Recovery.PublicURL = c.publicURL()
 	a.ident = identity.NewService(a.store, a.hsm, a.hasher, notifier, icfg, now, log)
 	cards := cardservice.New(a.store, a.hsm, notifier, cardservice.DefaultConfig, now, log)
 
