@@ -43,21 +43,10 @@ func (s *Store) ContactCode(ctx context.Context, member identity.MemberID, chann
 // ReserveContactTry counts one try in a single conditional update, so concurrent
 // guesses cannot exceed max.
 func (s *Store) ReserveContactTry(ctx context.Context, member identity.MemberID, channel identity.Factor, max int) (bool, error) {
-	const op = "sqlstore.ReserveContactTry"
-	res, err := s.write.ExecContext(ctx, `UPDATE contact_codes SET tries = tries + 1 WHERE member_id = $1 AND channel = $2 AND tries < $3`,
-		int64(member), string(channel), max)
-	if err != nil {
-		return false, cp.E(op, cp.Internal, "", err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return false, cp.E(op, cp.Internal, "", err)
-	} else if n == 1 {
-		return true, nil
-	}
-	if _, err := s.ContactCode(ctx, member, channel); err != nil {
-		return false, err
-	}
-	return false, nil
+	return s.reserveTry(ctx, "sqlstore.ReserveContactTry",
+		`UPDATE contact_codes SET tries = tries + 1 WHERE member_id = $1 AND channel = $2 AND tries < $3`,
+		[]any{int64(member), string(channel), max},
+		func() error { _, err := s.ContactCode(ctx, member, channel); return err })
 }
 
 // ConfirmContact deletes the code and marks the address it was sent to confirmed: for

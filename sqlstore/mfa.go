@@ -182,23 +182,10 @@ UPDATE stepup_flows SET code_mac = $2, code_channel = $3, code_expires_at = $4, 
 // ReserveCodeTry counts one try in a single conditional UPDATE, which is atomic on
 // both engines. Returns NotFound if the flow is gone.
 func (s *Store) ReserveCodeTry(ctx context.Context, hash []byte, max int) (bool, error) {
-	const op = "sqlstore.ReserveCodeTry"
-	res, err := s.write.ExecContext(ctx, `
-UPDATE stepup_flows SET code_tries = code_tries + 1 WHERE token_hash = $1 AND code_tries < $2`, nonNilBytes(hash), max)
-	if err != nil {
-		return false, cp.E(op, cp.Internal, "", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, cp.E(op, cp.Internal, "", err)
-	}
-	if n == 1 {
-		return true, nil
-	}
-	if _, err := s.StepUpByTokenHash(ctx, hash); err != nil {
-		return false, err
-	}
-	return false, nil
+	return s.reserveTry(ctx, "sqlstore.ReserveCodeTry",
+		`UPDATE stepup_flows SET code_tries = code_tries + 1 WHERE token_hash = $1 AND code_tries < $2`,
+		[]any{nonNilBytes(hash), max},
+		func() error { _, err := s.StepUpByTokenHash(ctx, hash); return err })
 }
 
 // ConsumeStepUp deletes the flow. Returns NotFound if it was already gone.

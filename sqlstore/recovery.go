@@ -60,23 +60,10 @@ SELECT token_hash, member_id, method, code_mac, code_tries, created_at, expires_
 // ReserveResetTry counts one code try in a single conditional UPDATE, atomic on both
 // engines. Returns NotFound if there is no such reset.
 func (s *Store) ReserveResetTry(ctx context.Context, hash []byte, max int) (bool, error) {
-	const op = "sqlstore.ReserveResetTry"
-	res, err := s.write.ExecContext(ctx, `
-UPDATE password_resets SET code_tries = code_tries + 1 WHERE token_hash = $1 AND code_tries < $2`, nonNilBytes(hash), max)
-	if err != nil {
-		return false, cp.E(op, cp.Internal, "", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, cp.E(op, cp.Internal, "", err)
-	}
-	if n == 1 {
-		return true, nil
-	}
-	if _, err := s.PasswordResetByTokenHash(ctx, hash); err != nil {
-		return false, err
-	}
-	return false, nil
+	return s.reserveTry(ctx, "sqlstore.ReserveResetTry",
+		`UPDATE password_resets SET code_tries = code_tries + 1 WHERE token_hash = $1 AND code_tries < $2`,
+		[]any{nonNilBytes(hash), max},
+		func() error { _, err := s.PasswordResetByTokenHash(ctx, hash); return err })
 }
 
 // CompletePasswordReset uses the reset up and sets the password in one transaction.
