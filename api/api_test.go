@@ -161,7 +161,7 @@ func TestMemberJourney(t *testing.T) {
 	}
 
 	// A second session, in a browser, with the longer idle timeout.
-	e.clock.Advance(time.Minute)
+	e.clock.Add(time.Minute)
 	web := e.signIn("ALICE.example", alicePassword, "browser")
 	if web.Session.Client != "browser" || web.Session.IdleTimeoutSeconds != 900 {
 		t.Errorf("browser session = %+v", web.Session)
@@ -323,7 +323,7 @@ func TestRegistrationFlowExpires(t *testing.T) {
 	var card registrationCardResponse
 	res.decode(t, &card)
 	e.rememberToken(card.FlowToken)
-	e.clock.Advance(21 * time.Minute)
+	e.clock.Add(21 * time.Minute)
 	res = e.do(req{method: "POST", path: "/api/v1/registration/complete", body: completeRequest(card.FlowToken, "carol.other", carolPassword, "app")})
 	if code, _ := res.errorCode(t); res.status != http.StatusGone || code != "expired" {
 		t.Errorf("expired flow: %d %s", res.status, res.body)
@@ -378,7 +378,7 @@ func TestLockout(t *testing.T) {
 		t.Errorf("right password while locked: %d %s", res.status, res.body)
 	}
 
-	e.clock.Advance(31 * time.Minute)
+	e.clock.Add(31 * time.Minute)
 	e.signIn("carol.other", carolPassword, "app")
 }
 
@@ -418,22 +418,22 @@ func TestIdleTimeouts(t *testing.T) {
 	web := e.signIn("carol.other", carolPassword, "browser")
 	me := func(tok string) int { return e.do(req{method: "GET", path: "/api/v1/me", token: tok}).status }
 
-	e.clock.Advance(4 * time.Minute)
+	e.clock.Add(4 * time.Minute)
 	if s := me(app.Token); s != http.StatusOK {
 		t.Errorf("app after 4 idle minutes: %d", s)
 	}
-	e.clock.Advance(4 * time.Minute) // 4 minutes since the app's last request
+	e.clock.Add(4 * time.Minute) // 4 minutes since the app's last request
 	if s := me(app.Token); s != http.StatusOK {
 		t.Errorf("app 4 minutes after its last request: %d", s)
 	}
-	e.clock.Advance(5*time.Minute + time.Second)
+	e.clock.Add(5*time.Minute + time.Second)
 	if s := me(app.Token); s != http.StatusUnauthorized {
 		t.Errorf("app after 5 idle minutes: %d", s)
 	}
 	if s := me(web.Token); s != http.StatusOK { // 13 minutes idle
 		t.Errorf("browser after 13 idle minutes: %d", s)
 	}
-	e.clock.Advance(15 * time.Minute)
+	e.clock.Add(15 * time.Minute)
 	if s := me(web.Token); s != http.StatusUnauthorized {
 		t.Errorf("browser after 15 idle minutes: %d", s)
 	}

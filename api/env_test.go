@@ -17,6 +17,7 @@ import (
 	"github.com/cardportal/cardportal/account"
 	"github.com/cardportal/cardportal/card"
 	"github.com/cardportal/cardportal/cardcrypto"
+	"github.com/cardportal/cardportal/cardportaltest"
 	"github.com/cardportal/cardportal/cardservice"
 	"github.com/cardportal/cardportal/identity"
 	"github.com/cardportal/cardportal/issuer"
@@ -30,37 +31,6 @@ import (
 // start is the test clock's first reading: cards expire in 2029, and the payment due
 // date lies a few weeks ahead.
 var start = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-
-// clock is the injected time, moved by tests to cross idle timeouts and lock ends.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// lockedBuffer collects the logs of every layer, so tests can check what reached them.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // holder is a card holder of the fixture, with the details a person would type.
 type holder struct {
@@ -83,12 +53,12 @@ type holder struct {
 type env struct {
 	t       *testing.T
 	h       http.Handler
-	clock   *clock
+	clock   *cardportaltest.Clock
 	store   *sqlstore.Store
 	ident   *identity.Service
 	hsm     *cardcrypto.Soft
 	cards   *cardservice.Service
-	logs    *lockedBuffer
+	logs    *cardportaltest.LogBuffer
 	alice   holder // basic card member of account 1
 	bob     holder // additional card member of account 1
 	carol   holder // basic card member of account 2
@@ -149,7 +119,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, clock: &clock{t: start}, store: store, hsm: hsm, logs: &lockedBuffer{}}
+	e := &env{t: t, clock: cardportaltest.NewClock(start), store: store, hsm: hsm, logs: &cardportaltest.LogBuffer{}}
 	t.Cleanup(e.checkLeaks)
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.loadFixture()

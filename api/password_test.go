@@ -60,7 +60,7 @@ func TestExpiredPasswordHoldsTheSession(t *testing.T) {
 		c.MFA.TrustFor = 400 * 24 * time.Hour
 	}))
 	e.register(e.alice, "alice.example", alicePassword)
-	e.clock.Advance(91 * 24 * time.Hour)
+	e.clock.Add(91 * 24 * time.Hour)
 	held := e.signIn("alice.example", alicePassword, "app")
 	if !held.Session.MustChangePassword {
 		t.Fatalf("session not held: %+v", held.Session)
@@ -86,7 +86,7 @@ func TestExpiredPasswordHoldsTheSession(t *testing.T) {
 		t.Fatalf("held token outlived the change: %d", res.status)
 	}
 	// A held session can still sign out.
-	e.clock.Advance(91 * 24 * time.Hour)
+	e.clock.Add(91 * 24 * time.Hour)
 	again := e.signIn("alice.example", nextPassword, "app")
 	if !again.Session.MustChangePassword {
 		t.Fatal("the new password did not expire in turn")

@@ -14,6 +14,7 @@ import (
 	cp "github.com/cardportal/cardportal"
 	"github.com/cardportal/cardportal/card"
 	"github.com/cardportal/cardportal/cardcrypto"
+	"github.com/cardportal/cardportal/cardportaltest"
 	"github.com/cardportal/cardportal/cardservice"
 	"github.com/cardportal/cardportal/identity"
 	"github.com/cardportal/cardportal/issuer"
@@ -23,30 +24,6 @@ import (
 )
 
 var start = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // testCard is a card of the fixture with what its holder would type.
 type testCard struct {
@@ -65,9 +42,9 @@ type env struct {
 	t        *testing.T
 	store    *sqlstore.Store
 	hsm      *cardcrypto.Soft
-	clock    *clock
+	clock    *cardportaltest.Clock
 	svc      *cardservice.Service
-	logs     *syncBuffer
+	logs     *cardportaltest.LogBuffer
 	alice    identity.MemberID
 	bob      identity.MemberID
 	carol    identity.MemberID
@@ -94,7 +71,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, store: store, hsm: hsm, clock: &clock{t: start}, logs: &syncBuffer{}, cards: map[int64]testCard{},
+	e := &env{t: t, store: store, hsm: hsm, clock: cardportaltest.NewClock(start), logs: &cardportaltest.LogBuffer{}, cards: map[int64]testCard{},
 		src: identity.Source{IP: "192.0.2.1", UserAgent: "test", Client: identity.Web}}
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.notifier = &notify.Outbox{Store: store, Log: log, Now: e.clock.Now}
@@ -325,7 +302,7 @@ func TestActivateThrottled(t *testing.T) {
 	// Even the right code waits.
 	_, err = e.svc.Activate(ctx, e.alice, cardservice.Activation{CardNumber: c.pan, CID: c.cid}, e.src)
 	wantKind(t, "right code while throttled", err, cp.TooManyRequests, "")
-	e.clock.Advance(time.Hour)
+	e.clock.Add(time.Hour)
 	if _, err := e.svc.Activate(ctx, e.alice, cardservice.Activation{CardNumber: c.pan, CID: c.cid}, e.src); err != nil {
 		t.Errorf("after the window: %v", err)
 	}
@@ -607,7 +584,7 @@ func TestSetPIN(t *testing.T) {
 		t.Errorf("two cards with the same PIN share a verification value")
 	}
 	// A change replaces the value.
-	e.clock.Advance(time.Hour)
+	e.clock.Add(time.Hour)
 	if err := e.svc.SetPIN(ctx, e.alice, 11, with(func(p *cardservice.PINChange) { p.PIN, p.Confirm = "4829", "4829" }), e.src); err != nil {
 		t.Fatal(err)
 	}
@@ -672,7 +649,7 @@ func TestSetPINIdentification(t *testing.T) {
 	if err := e.svc.SetPIN(ctx, e.bob, 12, cardservice.PINChange{BirthDate: "1985-07-19", CID: e.cards[12].cid, PIN: "2719", Confirm: "2719"}, e.src); err != nil {
 		t.Errorf("another card's PIN flow: %v", err)
 	}
-	e.clock.Advance(until.Sub(e.clock.Now()))
+	e.clock.Add(until.Sub(e.clock.Now()))
 	if err := e.svc.SetPIN(ctx, e.alice, 11, good, e.src); err != nil {
 		t.Errorf("after the lock: %v", err)
 	}

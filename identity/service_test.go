@@ -11,6 +11,7 @@ import (
 
 	cp "github.com/cardportal/cardportal"
 	"github.com/cardportal/cardportal/cardcrypto"
+	"github.com/cardportal/cardportal/cardportaltest"
 	"github.com/cardportal/cardportal/demo"
 	"github.com/cardportal/cardportal/identity"
 	"github.com/cardportal/cardportal/notify"
@@ -19,19 +20,6 @@ import (
 	"github.com/cardportal/cardportal/sqlstore"
 )
 
-// clock is a test clock that only moves when told.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 var testParams = passhash.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
 type env struct {
@@ -39,7 +27,7 @@ type env struct {
 	store  *sqlstore.Store
 	hsm    cardcrypto.HSM
 	hasher *passhash.Hasher
-	clock  *clock
+	clock  *cardportaltest.Clock
 	cards  []demo.DemoCard
 }
 
@@ -59,7 +47,7 @@ func newEnv(t *testing.T, cfg identity.Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
+	clk := cardportaltest.NewClock(time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
 	cards, _, err := demo.Seed(ctx, store, hsm, 7, clk.Now(), 6)
 	if err != nil {
 		t.Fatal(err)

@@ -5,13 +5,13 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cardportal/cardportal/cardportaltest"
 	"github.com/cardportal/cardportal/jobs"
 	"github.com/cardportal/cardportal/sqlite"
 	"github.com/cardportal/cardportal/sqlstore"
@@ -57,15 +57,9 @@ func TestPermanent(t *testing.T) {
 	}
 }
 
-// clock is a settable clock for the runner.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
+func newClock() *cardportaltest.Clock {
+	return cardportaltest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 }
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.now = c.now.Add(d) }
-func newClock() *clock               { return &clock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
 func openStore(t *testing.T) *sqlstore.Store {
 	t.Helper()
 	s, err := sqlite.Open(t.Context(), sqlite.Memory)
@@ -102,7 +96,7 @@ func counter(t *testing.T, reg *prometheus.Registry, name string, labels map[str
 
 type env struct {
 	store   *sqlstore.Store
-	clock   *clock
+	clock   *cardportaltest.Clock
 	reg     *prometheus.Registry
 	runner  *jobs.Runner
 	logs    *bytes.Buffer

@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cardportal/cardportal/cardportaltest"
 	"github.com/cardportal/cardportal/jobs"
 	"github.com/cardportal/cardportal/notify"
 	"github.com/cardportal/cardportal/sms"
@@ -33,18 +34,10 @@ const (
 
 var start = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.now = c.now.Add(d) }
-
 // env is a queue, a deliverer and a runner over one store, with captured logs.
 type env struct {
 	store  *sqlstore.Store
-	clock  *clock
+	clock  *cardportaltest.Clock
 	logs   *bytes.Buffer
 	log    *slog.Logger
 	queue  *notify.Queue
@@ -53,7 +46,7 @@ type env struct {
 
 func newEnv(t *testing.T, store *sqlstore.Store, transports map[notify.Channel]notify.Transport) *env {
 	t.Helper()
-	e := &env{store: store, clock: &clock{now: start}, logs: new(bytes.Buffer)}
+	e := &env{store: store, clock: cardportaltest.NewClock(start), logs: new(bytes.Buffer)}
 	e.log = slog.New(slog.NewJSONHandler(&lockedWriter{w: e.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	metrics := jobs.NewMetrics(prometheus.NewRegistry())
 	e.queue = &notify.Queue{Store: store, Log: e.log, Now: e.clock.Now, MaxAttempts: 3, Metrics: metrics}

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -12,7 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +18,7 @@ import (
 
 	"github.com/cardportal/cardportal/card"
 	"github.com/cardportal/cardportal/cardcrypto"
+	"github.com/cardportal/cardportal/cardportaltest"
 	"github.com/cardportal/cardportal/cardservice"
 	"github.com/cardportal/cardportal/identity"
 	"github.com/cardportal/cardportal/issuer"
@@ -36,32 +35,6 @@ import (
 // cards expire well after it.
 var start = time.Date(2026, time.November, 22, 15, 4, 0, 0, time.UTC)
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// syncBuffer collects log output from concurrent handlers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 // testCard is a fixture card with the details a person would type.
 type testCard struct {
 	pan, code, last, name, birth, nationalID string
@@ -71,8 +44,8 @@ type testCard struct {
 type env struct {
 	t       *testing.T
 	url     string
-	clock   *clock
-	logs    *syncBuffer
+	clock   *cardportaltest.Clock
+	logs    *cardportaltest.LogBuffer
 	basic   testCard
 	extra   testCard // an additional card member on the same account
 	secrets []string // strings that must never appear in a page, a URL or a log
@@ -117,7 +90,7 @@ func newEnv(t *testing.T, opts ...envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, clock: &clock{t: start}, logs: &syncBuffer{}}
+	e := &env{t: t, clock: cardportaltest.NewClock(start), logs: &cardportaltest.LogBuffer{}}
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
 	e.basic = e.makeCard(hsm, "37000012345678", "Jo Doe", "1980-04-12", "1234")

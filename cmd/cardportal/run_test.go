@@ -12,36 +12,19 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/cardportal/cardportal/cardportaltest"
 )
-
-// syncBuffer collects a server's log output while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // instance is one running program started through run, as main would.
 type instance struct {
 	url   string
 	cards []benchCard
-	log   *syncBuffer
+	log   *cardportaltest.LogBuffer
 }
 
 // fastArgs keep the tests quick: cheap hashes and a small demo issuer. Everything else
@@ -53,7 +36,7 @@ func start(t *testing.T, env map[string]string, args ...string) *instance {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	logs := &syncBuffer{}
+	logs := &cardportaltest.LogBuffer{}
 	getenv := func(k string) string { return env[k] }
 	done := make(chan error, 1)
 	go func() {
