@@ -229,6 +229,12 @@ type EventStore interface {
 	RecordEvent(ctx context.Context, e *Event) error
 	// ListEvents returns the member's newest events first, at most limit of them.
 	ListEvents(ctx context.Context, member MemberID, limit int) ([]Event, error)
+	// RecentEvents returns the member's newest events of the given kinds, newest
+	// first, at most limit of them.
+	RecentEvents(ctx context.Context, member MemberID, kinds []EventKind, limit int) ([]Event, error)
+	// EventKindsSince returns the distinct kinds of the member's events with an ID
+	// greater than after, in no particular order.
+	EventKindsSince(ctx context.Context, member MemberID, after int64) ([]EventKind, error)
 }
 
 // Throttle counts hits per key in fixed time windows, shared by every instance.

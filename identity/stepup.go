@@ -97,30 +97,28 @@ func (s *Service) risk(ctx context.Context, m Member, src Source) (Risk, *Device
 		return Risk{}, nil, err
 	}
 	r.Required = req
-	events, err := s.store.ListEvents(ctx, m.ID, 200)
+	// The networks of the last few sign-ins, and whether the account was locked or
+	// its password reset since the newest of them: two short index reads, however
+	// long the history.
+	signIns, err := s.store.RecentEvents(ctx, m.ID, []EventKind{EventSignInOK, EventRegistered}, s.cfg.MFA.RecentSignIns)
 	if err != nil {
 		return Risk{}, nil, err
 	}
-	signedInSince := false
-	for _, e := range events { // newest first
-		switch e.Kind {
-		case EventSignInOK, EventRegistered:
-			signedInSince = true
-			if n := NetworkOf(e.IP); n != "" && len(r.Recent) < s.cfg.MFA.RecentSignIns {
-				r.Recent = append(r.Recent, n)
-			}
-		case EventLocked:
-			// A lock (and, when recovery lands, a password reset) since the last
-			// successful sign-in.
-			if !signedInSince {
-				r.LockedSince = true
-			}
-		case EventPasswordReset:
-			if !signedInSince {
-				r.ResetSince = true
-			}
+	var last int64
+	for i, e := range signIns { // newest first
+		if i == 0 {
+			last = e.ID
+		}
+		if n := NetworkOf(e.IP); n != "" {
+			r.Recent = append(r.Recent, n)
 		}
 	}
+	since, err := s.store.EventKindsSince(ctx, m.ID, last)
+	if err != nil {
+		return Risk{}, nil, err
+	}
+	r.LockedSince = slices.Contains(since, EventLocked)
+	r.ResetSince = slices.Contains(since, EventPasswordReset)
 	return r, dev, nil
 }
 

@@ -678,6 +678,52 @@ func testEvents(t *testing.T, s Store, _ *sql.DB) {
 			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
 		}
 	}
+
+	signIns := []identity.EventKind{identity.EventSignInOK, identity.EventRegistered}
+	ok, reg := newestFirst[3], newestFirst[4]
+	recent := []struct {
+		name   string
+		member identity.MemberID
+		kinds  []identity.EventKind
+		limit  int
+		want   []identity.Event
+	}{
+		{"only those kinds, newest first", 7, signIns, 10, []identity.Event{ok, reg}},
+		{"limited", 7, signIns, 1, []identity.Event{ok}},
+		{"other member", 8, signIns, 10, []identity.Event{other}},
+		{"no kinds", 7, nil, 10, nil},
+		{"kind never recorded", 7, []identity.EventKind{identity.EventPasswordReset}, 10, nil},
+	}
+	for _, tt := range recent {
+		got, err := s.RecentEvents(ctx, tt.member, tt.kinds, tt.limit)
+		if err != nil {
+			t.Fatalf("RecentEvents %s: %v", tt.name, err)
+		}
+		if diff := cmp.Diff(tt.want, got, cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("RecentEvents %s (-want +got):\n%s", tt.name, diff)
+		}
+	}
+
+	since := []struct {
+		name   string
+		member identity.MemberID
+		after  int64
+		want   []identity.EventKind
+	}{
+		{"after the sign-in", 7, ok.ID, []identity.EventKind{identity.EventSignInFail, identity.EventLocked, identity.EventLogout}},
+		{"after the newest", 7, newestFirst[0].ID, nil},
+		{"from the start", 8, 0, []identity.EventKind{identity.EventSignInOK}},
+		{"no events", 99, 0, nil},
+	}
+	for _, tt := range since {
+		got, err := s.EventKindsSince(ctx, tt.member, tt.after)
+		if err != nil {
+			t.Fatalf("EventKindsSince %s: %v", tt.name, err)
+		}
+		if diff := cmp.Diff(tt.want, got, cmpopts.EquateEmpty(), cmpopts.SortSlices(func(a, b identity.EventKind) bool { return a < b })); diff != "" {
+			t.Errorf("EventKindsSince %s (-want +got):\n%s", tt.name, diff)
+		}
+	}
 }
 
 func testThrottle(t *testing.T, s Store, _ *sql.DB) {
