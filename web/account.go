@@ -9,6 +9,7 @@ import (
 )
 
 type accountView struct {
+	ID        int64 // the account's id, for its live stream (live.go)
 	Product   string
 	Balance   string
 	Available string
@@ -83,6 +84,7 @@ func (s *server) dashboard(w http.ResponseWriter, r *http.Request) {
 
 func accountSummary(loc locale.Locale, a account.Summary) accountView {
 	v := accountView{
+		ID:        a.AccountID,
 		Product:   a.ProductName,
 		Balance:   loc.Money(a.Balance, a.Currency),
 		Available: loc.Money(a.Available(), a.Currency),

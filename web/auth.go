@@ -30,7 +30,11 @@ func (s *server) signedIn(h http.HandlerFunc) http.HandlerFunc {
 			redirect(w, r, "/login")
 			return
 		}
-		sess, err := s.Identity.Authenticate(r.Context(), identity.Token(tok))
+		authenticate := s.Identity.Authenticate
+		if r.Header.Get(liveHeader) != "" {
+			authenticate = s.Identity.Peek // a live page's refresh is not activity (live.go)
+		}
+		sess, err := authenticate(r.Context(), identity.Token(tok))
 		if err != nil {
 			if cp.ErrorKind(err) == cp.Internal {
 				s.fail(w, r, err)

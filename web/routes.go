@@ -25,6 +25,7 @@ func (s *server) routes(mux *http.ServeMux) {
 	s.recoveryRoutes(mux) // web/recovery.go
 
 	mux.HandleFunc("GET /account", s.signedIn(s.dashboard))
+	mux.HandleFunc("GET /live/accounts/{id}", s.liveAccount) // live.go: checks the session itself
 	if s.Ledger != nil {
 		mux.HandleFunc("GET /transactions", s.signedIn(s.transactionsHome))
 		mux.HandleFunc("GET /accounts/{id}/transactions", s.signedIn(s.transactions))

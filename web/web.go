@@ -42,6 +42,9 @@ type Deps struct {
 	// Ledger lists transactions (SPEC AC2); nil leaves the transaction pages and the
 	// dashboard's recent transactions out.
 	Ledger account.Ledger
+	// Stopping is closed when the server starts shutting down, ending the live
+	// streams (live.go), which would otherwise hold the shutdown until its timeout.
+	Stopping <-chan struct{}
 }
 
 // maxBody caps request bodies. The largest form (registration) is well under 4 KiB;

@@ -46,6 +46,8 @@ type app struct {
 
 	// delivery runs the notification queue; nil when notices stay in the outbox.
 	delivery *delivery
+	// stopping is closed when shutdown begins, to end the web's live streams.
+	stopping chan struct{}
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {
@@ -56,7 +58,7 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 
 // build opens storage, loads keys and demo data and wires the surfaces.
 func build(ctx context.Context, c config, log *slog.Logger) (*app, error) {
-	a := &app{cfg: c, log: log}
+	a := &app{cfg: c, log: log, stopping: make(chan struct{})}
 	var err error
 	if c.DatabaseURL != "" {
 		a.store, err = postgres.Open(ctx, c.DatabaseURL)
@@ -145,7 +147,7 @@ func build(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 	mux.Handle("/", web.NewHandler(web.Deps{
 		Identity: a.ident, Accounts: a.store, Ledger: a.store, Outbox: outbox, Log: log, Now: now,
 		BehindTLS: c.BehindTLS || c.TLSCert != "", Maintenance: c.Maintenance,
-		Cards: cards,
+		Cards: cards, Stopping: a.stopping,
 	}))
 	a.handler = safehttp.Observe(safehttp.Options{Log: log, TrustForwarded: c.TrustForwarded, Metrics: metrics}, mux)
 	return a, nil
@@ -221,6 +223,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	srv.RegisterOnShutdown(func() { close(a.stopping) })
 	printBanner(stdout, scheme+"://"+ln.Addr().String(), a.cards)
 	log.Info("listening", "addr", ln.Addr().String())
 	go purgeEvery(ctx, a.store, 10*time.Minute, log)

@@ -109,4 +109,69 @@
       }
     }
   }
+
+  // Live screens (web/live.go): the server streams an opaque version of the
+  // account; when it changes, fetch this page again and swap in the parts marked
+  // data-live. Without EventSource the page is simply static until reloaded.
+  var live = document.querySelector("[data-live-src]");
+  if (live && window.EventSource && window.fetch && window.DOMParser) {
+    var seen = null;
+    var busy = false;
+    var again = false;
+    var status = document.createElement("p");
+    status.className = "visually-hidden";
+    status.setAttribute("role", "status");
+    live.parentNode.insertBefore(status, live);
+    var refresh = function () {
+      if (busy) {
+        again = true;
+        return;
+      }
+      busy = true;
+      fetch(window.location.href, { credentials: "same-origin", headers: { "X-Live-Refresh": "1" } })
+        .then(function (resp) {
+          return resp.ok && !resp.redirected ? resp.text() : null;
+        })
+        .then(function (html) {
+          if (!html) {
+            return;
+          }
+          var doc = new DOMParser().parseFromString(html, "text/html");
+          var changed = false;
+          document.querySelectorAll("[data-live]").forEach(function (el) {
+            var fresh = el.id ? doc.getElementById(el.id) : null;
+            if (fresh && fresh.innerHTML !== el.innerHTML) {
+              el.innerHTML = fresh.innerHTML;
+              changed = true;
+            }
+          });
+          if (changed) {
+            status.textContent = live.dataset.liveMsg || "";
+            live.dataset.liveRefreshed = String((parseInt(live.dataset.liveRefreshed, 10) || 0) + 1);
+          }
+        })
+        .catch(function () {})
+        .then(function () {
+          busy = false;
+          if (again) {
+            again = false;
+            refresh();
+          }
+        });
+    };
+    var stream = new EventSource(live.dataset.liveSrc);
+    stream.addEventListener("ledger", function (e) {
+      // The first version is the one this page was rendered with (give or take the
+      // moment between the two); later ones mean something changed.
+      if (seen !== null && e.data !== seen) {
+        refresh();
+      }
+      seen = e.data;
+      live.dataset.liveState = "open";
+    });
+    stream.addEventListener("end", function () {
+      stream.close();
+      live.dataset.liveState = "ended";
+    });
+  }
 })();
