@@ -75,35 +75,9 @@ func (s *Service) SetPassword(ctx context.Context, id MemberID, pw, confirm stri
 	if err != nil {
 		return cp.E(op, cp.Internal, "", err)
 	}
-	var fields []cp.FieldError
-	for _, r := range s.cfg.Password.Check(pw, m.UserID) {
-		fields = append(fields, fieldErr("password", "pw.rule."+string(r)))
-	}
-	if pw != confirm {
-		fields = append(fields, fieldErr("confirm", "pw.mismatch"))
-	}
-	if len(fields) > 0 {
-		return cp.InvalidFields(op, fields...)
-	}
-	norm := []byte(NormalizePassword(pw))
-	if n := s.cfg.Password.History; n > 0 {
-		hist, err := s.store.PasswordHistory(ctx, id, n)
-		if err != nil {
-			return cp.E(op, cp.Internal, "", err)
-		}
-		for _, h := range hist {
-			ok, _, err := s.hasher.Verify(ctx, h, norm)
-			if err != nil {
-				return cp.E(op, cp.Internal, "", err)
-			}
-			if ok {
-				return cp.InvalidFields(op, fieldErr("password", "pw.rule."+string(RuleHistory)))
-			}
-		}
-	}
-	hash, err := s.hasher.Hash(ctx, norm)
+	hash, err := s.newPasswordHash(ctx, op, m, pw, confirm)
 	if err != nil {
-		return cp.E(op, cp.Internal, "", err)
+		return err
 	}
 	if err := s.store.ChangePassword(ctx, id, hash, s.now()); err != nil {
 		if cp.IsKind(err, cp.NotFound) {
@@ -119,6 +93,43 @@ func (s *Service) SetPassword(ctx context.Context, id MemberID, pw, confirm stri
 	}
 	s.send(ctx, m, "password.changed")
 	return nil
+}
+
+// newPasswordHash checks a new password against the policy, its confirmation and the
+// member's last passwords, and hashes it: the one rule set for every way a password
+// is set (change, expiry, reset). Errors: Invalid with fields password and confirm.
+func (s *Service) newPasswordHash(ctx context.Context, op string, m Member, pw, confirm string) (string, error) {
+	var fields []cp.FieldError
+	for _, r := range s.cfg.Password.Check(pw, m.UserID) {
+		fields = append(fields, fieldErr("password", "pw.rule."+string(r)))
+	}
+	if pw != confirm {
+		fields = append(fields, fieldErr("confirm", "pw.mismatch"))
+	}
+	if len(fields) > 0 {
+		return "", cp.InvalidFields(op, fields...)
+	}
+	norm := []byte(NormalizePassword(pw))
+	if n := s.cfg.Password.History; n > 0 {
+		hist, err := s.store.PasswordHistory(ctx, m.ID, n)
+		if err != nil {
+			return "", cp.E(op, cp.Internal, "", err)
+		}
+		for _, h := range hist {
+			ok, _, err := s.hasher.Verify(ctx, h, norm)
+			if err != nil {
+				return "", cp.E(op, cp.Internal, "", err)
+			}
+			if ok {
+				return "", cp.InvalidFields(op, fieldErr("password", "pw.rule."+string(RuleHistory)))
+			}
+		}
+	}
+	hash, err := s.hasher.Hash(ctx, norm)
+	if err != nil {
+		return "", cp.E(op, cp.Internal, "", err)
+	}
+	return hash, nil
 }
 
 // PasswordChange is what a member types to change their password.

@@ -425,33 +425,9 @@ func (s *Service) ResetPassword(ctx context.Context, tok Token, in NewPassword, 
 			return codeWrong
 		}
 	}
-	var fields []cp.FieldError
-	for _, rule := range s.cfg.Password.Check(in.Password, m.UserID) {
-		fields = append(fields, fieldErr("password", "pw.rule."+string(rule)))
-	}
-	if in.Password != in.Confirm {
-		fields = append(fields, fieldErr("confirm", "pw.mismatch"))
-	}
-	if len(fields) > 0 {
-		return cp.InvalidFields(op, fields...)
-	}
-	pw := []byte(NormalizePassword(in.Password))
-	history, err := s.store.PasswordHistory(ctx, m.ID, s.cfg.Password.History)
+	hash, err := s.newPasswordHash(ctx, op, m, in.Password, in.Confirm)
 	if err != nil {
-		return cp.E(op, cp.Internal, "", err)
-	}
-	for _, h := range history {
-		ok, _, err := s.hasher.Verify(ctx, h, pw)
-		if err != nil {
-			return cp.E(op, cp.Internal, "", err)
-		}
-		if ok {
-			return cp.InvalidFields(op, fieldErr("password", "pw.rule."+string(RuleHistory)))
-		}
-	}
-	hash, err := s.hasher.Hash(ctx, pw)
-	if err != nil {
-		return cp.E(op, cp.Internal, "", err)
+		return err
 	}
 	now := s.now()
 	if err := s.store.CompletePasswordReset(ctx, r.TokenHash, m.ID, hash, now); err != nil {
