@@ -16,9 +16,15 @@ type Summary struct {
 	Balance     int64 // what the member owes: sum of postings, positive = owed
 	CreditLimit int64
 	Pending     int64 // open authorisation holds: the sum of pending postings
-	PaymentDue  time.Time
-	MinimumDue  int64
-	Cards       []Card
+	// The last statement's figures (package statement): its due date and balance, and
+	// what is left of its minimum due after the payments dated since it closed. All
+	// zero before the first statement; PaymentDue is zero when the statement balance
+	// was not a debt.
+	PaymentDue       time.Time
+	MinimumDue       int64
+	StatementBalance int64
+	StatementDate    time.Time // the last statement's closing date
+	Cards            []Card
 }
 
 // Available is the credit left: limit minus balance minus pending holds, never negative

@@ -25,6 +25,10 @@ import (
 //	fee       debit  (+)     credit fee income
 //	interest  debit  (+)     credit interest income
 //	credit    credit (-)     debit  statement-credit and rewards expense
+//	adjustment debit (+)     credit the expense a credit was charged to, when the
+//	                         credit is taken back (a provisional dispute credit
+//	                         resolved for the merchant): not a purchase, so it
+//	                         earns no points and counts for no offer
 //
 // Because the counter-entry is a function of the kind and the amount, each posting is
 // balanced by construction; Entry.Validate enforces the sign each kind must have, so
@@ -43,13 +47,15 @@ const (
 	Fee      Kind = "fee"
 	Interest Kind = "interest"
 	Credit   Kind = "credit"
+	// Adjustment takes back a credit; see the chart above.
+	Adjustment Kind = "adjustment"
 )
 
 // Kinds lists every kind, in the order screens offer them.
-var Kinds = []Kind{Purchase, Refund, Payment, Fee, Interest, Credit}
+var Kinds = []Kind{Purchase, Refund, Payment, Fee, Interest, Credit, Adjustment}
 
 // Debit reports whether the kind increases what the member owes.
-func (k Kind) Debit() bool { return k == Purchase || k == Fee || k == Interest }
+func (k Kind) Debit() bool { return k == Purchase || k == Fee || k == Interest || k == Adjustment }
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool {
@@ -83,6 +89,10 @@ type Status string
 const (
 	Pending Status = "pending"
 	Posted  Status = "posted"
+	// Released is a hold that was reversed, expired or replaced by its clearing: it
+	// counts nowhere and lists nowhere, and is kept as the authorisation's record.
+	// Only package authorize's store writes it; Post refuses it.
+	Released Status = "released"
 )
 
 // Entry is a change to an account as its source submits it. IdempotencyKey is

@@ -29,10 +29,17 @@ import (
 
 	cp "github.com/cardportal/cardportal"
 	"github.com/cardportal/cardportal/account"
+	"github.com/cardportal/cardportal/alerts"
 	"github.com/cardportal/cardportal/cardservice"
+	"github.com/cardportal/cardportal/details"
+	"github.com/cardportal/cardportal/disputes"
 	"github.com/cardportal/cardportal/identity"
 	"github.com/cardportal/cardportal/locale"
+	"github.com/cardportal/cardportal/offers"
+	"github.com/cardportal/cardportal/payment"
+	"github.com/cardportal/cardportal/rewards"
 	"github.com/cardportal/cardportal/safehttp"
+	"github.com/cardportal/cardportal/statement"
 )
 
 // openAPIDoc is the hand-written OpenAPI 3.1 description of every route in routes.
@@ -51,6 +58,19 @@ type Deps struct {
 
 	// Ledger lists the accounts' transactions (SPEC AC2).
 	Ledger account.Ledger
+	// Details, Alerts and Disputes serve personal details, alert preferences and
+	// disputes (SPEC AC11-AC13, api/details.go).
+	Details  *details.Service
+	Alerts   *alerts.Service
+	Disputes *disputes.Service
+	// Payments runs payments (SPEC AC4).
+	Payments *payment.Service
+	// Statements lists and renders statements (SPEC AC3); nil answers not found.
+	Statements *statement.Service
+	// Rewards and Offers are points, benefits and merchant offers (SPEC AC5, AC6,
+	// api/rewards.go); nil answers not found.
+	Rewards *rewards.Service
+	Offers  *offers.Service
 }
 
 // server holds the dependencies every handler shares.
@@ -62,7 +82,17 @@ type server struct {
 	mux   *http.ServeMux
 	cards *cardservice.Service
 
-	ledger account.Ledger
+	ledger   account.Ledger
+	payments *payment.Service
+
+	details  *details.Service
+	alerts   *alerts.Service
+	disputes *disputes.Service
+
+	statements *statement.Service
+
+	rewards *rewards.Service
+	offers  *offers.Service
 }
 
 // NewHandler returns the API's handler. It serves everything under /api/: the routes
@@ -73,6 +103,10 @@ func NewHandler(d Deps) http.Handler {
 	s := &server{ident: d.Identity, accts: d.Accounts, log: d.Log, now: d.Now, mux: http.NewServeMux()}
 	s.ledger = d.Ledger
 	s.cards = d.Cards
+	s.payments = d.Payments
+	s.statements = d.Statements
+	s.rewards, s.offers = d.Rewards, d.Offers
+	s.details, s.alerts, s.disputes = d.Details, d.Alerts, d.Disputes
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -147,10 +147,9 @@ func TestMemberJourney(t *testing.T) {
 	if balance != 14134 {
 		t.Fatalf("fixture balance %d, want 14134", balance)
 	}
-	due := "2026-12-15"
 	wantAccounts := []accountJSON{{
 		AccountID: 1, Product: "Gold Card", Currency: "USD", Balance: balance, AvailableCredit: 500000 - balance,
-		CreditLimit: 500000, PaymentDue: &due, MinimumDue: 3500,
+		CreditLimit: 500000, // nothing due before the first statement (statements_test.go)
 		Cards: []cardJSON{
 			{CardID: 11, LastDigits: e.alice.last, HolderName: "Alice Example", Basic: true, State: "active", Expiry: "12/29"},
 			{CardID: 12, LastDigits: e.bob.last, HolderName: "Bob Example", Basic: false, State: "active", Expiry: "12/29"},

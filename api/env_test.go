@@ -15,17 +15,22 @@ import (
 	"time"
 
 	"github.com/cardportal/cardportal/account"
+	"github.com/cardportal/cardportal/alerts"
 	"github.com/cardportal/cardportal/card"
 	"github.com/cardportal/cardportal/cardcrypto"
 	"github.com/cardportal/cardportal/cardportaltest"
 	"github.com/cardportal/cardportal/cardservice"
+	"github.com/cardportal/cardportal/details"
+	"github.com/cardportal/cardportal/disputes"
 	"github.com/cardportal/cardportal/identity"
 	"github.com/cardportal/cardportal/issuer"
 	"github.com/cardportal/cardportal/notify"
 	"github.com/cardportal/cardportal/passhash"
+	"github.com/cardportal/cardportal/payment"
 	"github.com/cardportal/cardportal/safehttp"
 	"github.com/cardportal/cardportal/sqlite"
 	"github.com/cardportal/cardportal/sqlstore"
+	"github.com/cardportal/cardportal/statement"
 )
 
 // start is the test clock's first reading: cards expire in 2029, and the payment due
@@ -58,6 +63,8 @@ type env struct {
 	ident   *identity.Service
 	hsm     *cardcrypto.Soft
 	cards   *cardservice.Service
+	pays    *payment.Service
+	stmts   *statement.Service
 	logs    *cardportaltest.LogBuffer
 	alice   holder // basic card member of account 1
 	bob     holder // additional card member of account 1
@@ -126,7 +133,14 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	notifier := &notify.Outbox{Store: store, Log: log, Now: e.clock.Now}
 	e.ident = identity.NewService(store, hsm, hasher, notifier, cfg.identity, e.clock.Now, log)
 	e.cards = cardservice.New(store, hsm, notifier, cardservice.Config{}, e.clock.Now, log)
-	api := NewHandler(Deps{Identity: e.ident, Accounts: cfg.accounts(store), Log: log, Now: e.clock.Now, Cards: e.cards, Ledger: store})
+	e.pays = payment.New(store, store, hsm, notifier, payment.Config{}, e.clock.Now, log)
+	e.stmts = statement.New(store, store, notifier, statement.DefaultRules, e.clock.Now, log)
+	api := NewHandler(Deps{Identity: e.ident, Accounts: cfg.accounts(store), Log: log, Now: e.clock.Now, Cards: e.cards, Ledger: store,
+		Payments: e.pays, Statements: e.stmts,
+		// details_test.go
+		Details:  details.New(store, e.ident, notifier, e.clock.Now, log),
+		Alerts:   alerts.New(store, notifier, e.clock.Now, log),
+		Disputes: disputes.New(store, store, store, e.ident, notifier, e.clock.Now, log)})
 	// Wrapped as cmd/cardportal wraps it, so request IDs and client addresses are real.
 	e.h = safehttp.Observe(safehttp.Options{Log: log}, api)
 	return e
@@ -305,7 +319,8 @@ func (e *env) do(r req) response {
 	res := response{status: w.Code, header: w.Header(), body: w.Body.Bytes()}
 
 	if got := res.header.Get("Content-Type"); got != "application/json; charset=utf-8" &&
-		!(res.status == http.StatusOK && strings.HasSuffix(hr.URL.Path, ".csv") && got == "text/csv; charset=utf-8; header=present") {
+		!(res.status == http.StatusOK && strings.HasSuffix(hr.URL.Path, ".csv") && got == "text/csv; charset=utf-8; header=present") &&
+		!(res.status == http.StatusOK && strings.HasSuffix(hr.URL.Path, ".pdf") && got == "application/pdf") {
 		e.t.Errorf("%s %s: Content-Type %q", r.method, r.path, got)
 	}
 	if got := res.header.Get("Cache-Control"); got != "no-store" {
@@ -320,6 +335,8 @@ func (e *env) do(r req) response {
 		r.path == "/api/v1/recovery/password") // a reset by code hands out its token
 	// Changing an expired password replaces the held session (password_test.go).
 	issuing = issuing || r.method == "POST" && r.path == "/api/v1/password/change"
+	// Passkey ceremonies hand out their ceremony token, and sign-in a session (passkey.go).
+	issuing = issuing || r.method == "POST" && (r.path == "/api/v1/passkeys" || strings.HasPrefix(r.path, "/api/v1/sessions/passkey"))
 	e.mu.Lock()
 	e.bodies = append(e.bodies, sentBody{string(res.body), issuing})
 	e.mu.Unlock()

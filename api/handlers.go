@@ -377,6 +377,9 @@ type accountJSON struct {
 	CreditLimit     int64      `json:"credit_limit"`
 	PaymentDue      *string    `json:"payment_due"`
 	MinimumDue      int64      `json:"minimum_due"`
+	StmtBalance     *int64     `json:"statement_balance"` // null before the first statement
+	StmtDate        *string    `json:"statement_date"`
+	PointsBalance   *int64     `json:"points_balance"` // null without a rewards programme (api/rewards.go)
 	Cards           []cardJSON `json:"cards"`
 }
 
@@ -408,6 +411,9 @@ func (s *server) accounts(c *call) (int, any, error) {
 	for _, a := range sums {
 		out.Accounts = append(out.Accounts, newAccountJSON(a))
 	}
+	if err := s.pointsBalances(c, m.CardholderID, out.Accounts); err != nil {
+		return 0, nil, err
+	}
 	return http.StatusOK, out, nil
 }
 
@@ -420,6 +426,10 @@ func newAccountJSON(a account.Summary) accountJSON {
 	if !a.PaymentDue.IsZero() {
 		d := a.PaymentDue.Format(time.DateOnly)
 		j.PaymentDue = &d
+	}
+	if !a.StatementDate.IsZero() {
+		d := a.StatementDate.Format(time.DateOnly)
+		j.StmtBalance, j.StmtDate = &a.StatementBalance, &d
 	}
 	for _, k := range a.Cards {
 		j.Cards = append(j.Cards, cardJSON{

@@ -179,6 +179,13 @@ func (o *openAPI) check(t *testing.T, r *http.Request, reqBody []byte, res respo
 			}
 			return
 		}
+		if _, ok := content["application/pdf"]; ok {
+			// A PDF download (statements): its text is checked by the statement tests.
+			if ct := res.header.Get("Content-Type"); ct != "application/pdf" || !bytes.HasPrefix(res.body, []byte("%PDF-")) {
+				t.Errorf("%s: %s documented as application/pdf, got %q", where, status, ct)
+			}
+			return
+		}
 		media, ok := content["application/json"].(map[string]any)
 		if !ok {
 			t.Errorf("%s: %s documented without application/json content", where, status)

@@ -37,6 +37,7 @@ var routes = []route{
 	{http.MethodPost, "/api/v1/recovery/user-id", public, (*server).forgotUserID},
 	{http.MethodPost, "/api/v1/recovery/password", public, (*server).startPasswordReset},
 	{http.MethodPost, "/api/v1/recovery/password/reset", public, (*server).resetPassword},
+	{http.MethodPost, "/api/v1/recovery/user-id/email", public, (*server).forgotUserIDByEmail}, // details.go
 
 	// Sign-in and sessions (SPEC ID5, ID6, ID10).
 	{http.MethodPost, "/api/v1/sessions", public, (*server).signIn},
@@ -68,6 +69,15 @@ var routes = []route{
 	{http.MethodGet, "/api/v1/devices", bearer, (*server).devices},
 	{http.MethodDelete, "/api/v1/devices/{id}", bearer, (*server).forgetDevice},
 
+	// Passkeys (SPEC ID7): api/passkey.go.
+	{http.MethodPost, "/api/v1/sessions/passkey", public, (*server).startPasskeySignIn},
+	{http.MethodPost, "/api/v1/sessions/passkey/finish", public, (*server).passkeySignIn},
+	{http.MethodPost, "/api/v1/sessions/verify/passkey", public, (*server).stepUpPasskey},
+	{http.MethodGet, "/api/v1/passkeys", bearer, (*server).passkeys},
+	{http.MethodPost, "/api/v1/passkeys", bearer, (*server).startPasskey},
+	{http.MethodPost, "/api/v1/passkeys/finish", bearer, (*server).finishPasskey},
+	{http.MethodPost, "/api/v1/passkeys/{id}/remove", bearer, (*server).removePasskey},
+
 	// The member and their accounts (SPEC AC1) and security history (SPEC ID14).
 	{http.MethodGet, "/api/v1/me", bearer, (*server).me},
 	{http.MethodGet, "/api/v1/accounts", bearer, (*server).accounts},
@@ -77,10 +87,50 @@ var routes = []route{
 	{http.MethodGet, "/api/v1/accounts/{id}/transactions", bearer, (*server).transactions},
 	{http.MethodGet, "/api/v1/accounts/{id}/transactions.csv", bearer, (*server).transactionsCSV},
 
+	// Statements (SPEC AC3): api/statements.go.
+	{http.MethodGet, "/api/v1/statements", bearer, (*server).listStatements},
+	{http.MethodGet, "/api/v1/statements/paperless", bearer, (*server).getPaperless},
+	{http.MethodPut, "/api/v1/statements/paperless", bearer, (*server).setPaperless},
+	{http.MethodGet, "/api/v1/statements/{id}", bearer, (*server).getStatement},
+	{http.MethodGet, "/api/v1/statements/{id}/statement.pdf", bearer, (*server).statementPDF},
+	{http.MethodGet, "/api/v1/statements/{id}/statement.csv", bearer, (*server).statementCSV},
+
 	// Card servicing (SPEC AC7-AC10): activation, freeze, lost or stolen, PIN.
 	{http.MethodPost, "/api/v1/cards/activate", bearer, (*server).activateCard},
 	{http.MethodPost, "/api/v1/cards/{id}/freeze", bearer, (*server).freezeCard},
 	{http.MethodPost, "/api/v1/cards/{id}/unfreeze", bearer, (*server).unfreezeCard},
 	{http.MethodPost, "/api/v1/cards/{id}/report-lost", bearer, (*server).reportLost},
 	{http.MethodPost, "/api/v1/cards/{id}/pin", bearer, (*server).setPIN},
+
+	// Personal details, alerts and disputes (SPEC AC11-AC13): api/details.go.
+	{http.MethodGet, "/api/v1/details", bearer, (*server).personalDetails},
+	{http.MethodPut, "/api/v1/details/address", bearer, (*server).changeAddress},
+	{http.MethodGet, "/api/v1/alerts", bearer, (*server).alertPrefs},
+	{http.MethodPut, "/api/v1/alerts", bearer, (*server).setAlertPrefs},
+	{http.MethodGet, "/api/v1/disputes", bearer, (*server).listDisputes},
+	{http.MethodGet, "/api/v1/disputes/{id}", bearer, (*server).getDispute},
+	{http.MethodGet, "/api/v1/transactions/{id}/disputes", bearer, (*server).transactionDisputes},
+	{http.MethodPost, "/api/v1/transactions/{id}/disputes", bearer, (*server).openDispute},
+
+	// Payments (SPEC AC4): api/payments.go.
+	{http.MethodGet, "/api/v1/payments", bearer, (*server).listPayments},
+	{http.MethodPost, "/api/v1/payments", bearer, (*server).makePayment},
+	{http.MethodGet, "/api/v1/payments/{id}", bearer, (*server).getPayment},
+	{http.MethodPost, "/api/v1/payments/{id}/change", bearer, (*server).changePayment},
+	{http.MethodPost, "/api/v1/payments/{id}/cancel", bearer, (*server).cancelPayment},
+	{http.MethodGet, "/api/v1/bank-accounts", bearer, (*server).bankAccounts},
+	{http.MethodPost, "/api/v1/bank-accounts", bearer, (*server).linkBankAccount},
+	{http.MethodDelete, "/api/v1/bank-accounts/{id}", bearer, (*server).removeBankAccount},
+	{http.MethodGet, "/api/v1/autopay", bearer, (*server).getAutopay},
+	{http.MethodPut, "/api/v1/autopay", bearer, (*server).setAutopay},
+	{http.MethodDelete, "/api/v1/autopay", bearer, (*server).stopAutopay},
+
+	// Rewards, offers and benefits (SPEC AC5, AC6): api/rewards.go.
+	{http.MethodGet, "/api/v1/rewards/catalogue", bearer, (*server).catalogue},
+	{http.MethodGet, "/api/v1/accounts/{id}/rewards", bearer, (*server).points},
+	{http.MethodPost, "/api/v1/accounts/{id}/rewards/redemptions", bearer, (*server).redeem},
+	{http.MethodGet, "/api/v1/accounts/{id}/rewards/redemptions/{redemption}", bearer, (*server).redemption},
+	{http.MethodGet, "/api/v1/accounts/{id}/offers", bearer, (*server).accountOffers},
+	{http.MethodPost, "/api/v1/accounts/{id}/offers/{offer}/enrol", bearer, (*server).enrolOffer},
+	{http.MethodGet, "/api/v1/accounts/{id}/benefits", bearer, (*server).benefits},
 }

@@ -40,6 +40,7 @@ type Soft struct {
 	fpKey      []byte
 	cvkA, cvkB []byte
 	pinKey     []byte
+	zone       ZoneKey // the development zone PIN key, see DeriveZoneKey
 }
 
 // NewSoft builds a Soft from keys, which it validates and copies.
@@ -55,6 +56,7 @@ func NewSoft(keys Keys) (*Soft, error) {
 		cvkA:   k.CVK[:8],
 		cvkB:   k.CVK[8:],
 		pinKey: k.PINKey,
+		zone:   DeriveZoneKey(k),
 	}
 	for id, key := range k.SealKeys {
 		block, err := aes.NewCipher(key)

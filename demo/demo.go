@@ -49,6 +49,7 @@ type DemoCard struct {
 	Product         string    // the product's name, e.g. "Northwind Gold Card"
 	Email           string
 	State           string // issuer.StateActive, or issuer.StateInactive for a card still to be activated
+	Postcode        string // of the billing address, for "Forgot User ID" by email
 }
 
 // Generate builds the issuer for seed: the same seed gives the same people, card
@@ -99,15 +100,25 @@ func Seed(ctx context.Context, l issuer.Loader, hsm cardcrypto.HSM, seed uint64,
 }
 
 func generate(op string, seed uint64, now time.Time, hsm cardcrypto.HSM, size int, seal bool) (issuer.Dataset, []DemoCard, error) {
-	if hsm == nil {
-		return issuer.Dataset{}, nil, cp.E(op, cp.Internal, "", errors.New("no HSM"))
-	}
-	if size < MinSize || size > MaxSize {
-		return issuer.Dataset{}, nil, cp.E(op, cp.Invalid, "", fmt.Errorf("size %d is not in %d..%d", size, MinSize, MaxSize))
-	}
-	g := newGenerator(seed, now, hsm, seal)
-	if err := g.run(size); err != nil {
-		return issuer.Dataset{}, nil, cp.E(op, cp.Internal, "", err)
+	g, err := runGenerator(op, seed, now, hsm, size, seal, false)
+	if err != nil {
+		return issuer.Dataset{}, nil, err
 	}
 	return g.ds, g.print, nil
+}
+
+// runGenerator generates the issuer; every also collects all current cards (Cards).
+func runGenerator(op string, seed uint64, now time.Time, hsm cardcrypto.HSM, size int, seal, every bool) (*generator, error) {
+	if hsm == nil {
+		return nil, cp.E(op, cp.Internal, "", errors.New("no HSM"))
+	}
+	if size < MinSize || size > MaxSize {
+		return nil, cp.E(op, cp.Invalid, "", fmt.Errorf("size %d is not in %d..%d", size, MinSize, MaxSize))
+	}
+	g := newGenerator(seed, now, hsm, seal)
+	g.keepEvery = every
+	if err := g.run(size); err != nil {
+		return nil, cp.E(op, cp.Internal, "", err)
+	}
+	return g, nil
 }

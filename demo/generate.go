@@ -51,6 +51,9 @@ type generator struct {
 	ds    issuer.Dataset
 	pans  map[string]bool // every number issued, to keep them distinct
 	print []DemoCard
+	// every collects all current cards, for the simulator (Cards), when keepEvery.
+	every     []DemoCard
+	keepEvery bool
 }
 
 func newGenerator(seed uint64, now time.Time, hsm cardcrypto.HSM, seal bool) *generator {
@@ -168,12 +171,17 @@ func (g *generator) account(i int) error {
 			}
 		}
 
-		if slices.Contains(shape.print, k) {
+		if print := slices.Contains(shape.print, k); print || g.keepEvery {
 			dc, err := g.demoCard(p, m, basic, pan, exp, c.State)
 			if err != nil {
 				return err
 			}
-			g.print = append(g.print, dc)
+			if print {
+				g.print = append(g.print, dc)
+			}
+			if g.keepEvery {
+				g.every = append(g.every, dc)
+			}
 		}
 	}
 
@@ -244,6 +252,8 @@ func (g *generator) holder(r *rand.Rand, accountID int64, basic bool, family str
 		// The holder ID makes every address unique however often names repeat.
 		Email: fmt.Sprintf("%s.%s.%d@example.com", emailPart(first), emailPart(last), id),
 		Phone: fmt.Sprintf("+120255501%02d", r.IntN(100)),
+		// From its own stream (demo/address.go), so r draws what it always did.
+		Address: g.demoAddress(accountID),
 	}
 	g.ds.CardHolders = append(g.ds.CardHolders, h)
 	return member{holder: h, last: last, last4: last4}
@@ -351,6 +361,7 @@ func (g *generator) demoCard(p productSpec, m, basic member, pan card.PAN, exp c
 		Product:         p.Name,
 		Email:           m.holder.Email,
 		State:           state,
+		Postcode:        m.holder.Address.Postcode,
 	}
 	if !m.holder.Basic {
 		dc.BasicBirthDate = basic.holder.BirthDate

@@ -274,6 +274,7 @@ func (g *generator) history(r *rand.Rand, a *issuer.Account, productCode string)
 		ps[n].IdempotencyKey = fmt.Sprintf("demo-%d-%d", a.ID, n+1)
 		g.ds.Postings = append(g.ds.Postings, ps[n])
 	}
+	g.statements(a, ps, closes) // demo/statements.go
 
 	a.PaymentDue, a.MinimumDue = time.Time{}, 0
 	if owed := statement - paidFor; statement > 0 && owed > 0 {
@@ -289,24 +290,34 @@ func interest(unpaid int64) int64 {
 
 // purchase is a purchase at s, located and timed; the card is chosen later.
 func (g *generator) purchase(r *rand.Rand, s shop, home place, at time.Time) issuer.Posting {
-	where := home
-	switch {
-	case s.city != "":
-		where = place{s.city, "US"}
-	case s.mcc == "7011" || r.IntN(100) < 3:
-		// Hotels are away from home by nature; otherwise now and then a trip abroad.
-		where = abroad[r.IntN(len(abroad))]
-	case r.IntN(100) < 5:
-		where = homeCities[r.IntN(len(homeCities))]
-	}
-	amount := s.min
-	if s.max > s.min {
-		amount += r.Int64N(s.max - s.min + 1)
-	}
+	where := placeOf(r, s, home)
+	amount := s.amount(r)
 	return issuer.Posting{
 		Amount: amount, Kind: string(account.Purchase), Description: s.name, PostedAt: at,
 		Merchant: s.name, MCC: s.mcc, City: where.city, Country: where.country, Channel: string(s.channel),
 	}
+}
+
+// placeOf is where a purchase at s happens for a member living at home.
+func placeOf(r *rand.Rand, s shop, home place) place {
+	switch {
+	case s.city != "":
+		return place{s.city, "US"}
+	case s.mcc == "7011" || r.IntN(100) < 3:
+		// Hotels are away from home by nature; otherwise now and then a trip abroad.
+		return abroad[r.IntN(len(abroad))]
+	case r.IntN(100) < 5:
+		return homeCities[r.IntN(len(homeCities))]
+	}
+	return home
+}
+
+// amount draws a typical amount at s.
+func (s shop) amount(r *rand.Rand) int64 {
+	if s.max > s.min {
+		return s.min + r.Int64N(s.max-s.min+1)
+	}
+	return s.min
 }
 
 func pickShop(r *rand.Rand) shop {

@@ -264,8 +264,10 @@ type Store interface {
 	Throttle
 	FlowStore
 	MFAStore
-	PasswordStore // password.go
-	LicenceStore  // licence.go
-	ContactStore  // contact.go
-	RecoveryStore // recovery.go
+	PasswordStore      // password.go
+	LicenceStore       // licence.go
+	ContactStore       // contact.go
+	RecoveryStore      // recovery.go
+	EmailRecoveryStore // recovery_email.go
+	PasskeyStore       // passkey.go
 }

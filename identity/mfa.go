@@ -26,7 +26,7 @@ const (
 // ParseFactor returns the factor named v.
 func ParseFactor(v string) (Factor, bool) {
 	switch f := Factor(v); f {
-	case FactorEmail, FactorSMS, FactorTOTP, FactorRecovery, FactorQuestion:
+	case FactorEmail, FactorSMS, FactorTOTP, FactorRecovery, FactorQuestion, FactorPasskey:
 		return f, true
 	}
 	return "", false

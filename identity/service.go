@@ -12,6 +12,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/go-webauthn/webauthn/webauthn"
+
 	cp "github.com/cardportal/cardportal"
 	"github.com/cardportal/cardportal/card"
 	"github.com/cardportal/cardportal/cardcrypto"
@@ -110,6 +112,9 @@ type Service struct {
 	cfg      Config
 	now      func() time.Time
 	log      *slog.Logger
+	// webauthn is the passkey relying party; nil until EnablePasskeys (passkey.go).
+	webauthn   *webauthn.WebAuthn
+	passkeyCfg PasskeyConfig
 }
 
 // NewService returns a Service. now is the clock (injected so tests can move time).

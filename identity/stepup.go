@@ -181,6 +181,12 @@ func maskContact(v string) string {
 // security question to ask if that fallback is offered.
 func (s *Service) factorsFor(ctx context.Context, m Member) ([]Factor, string, error) {
 	var out []Factor
+	switch ok, err := s.hasPasskey(ctx, m.ID); { // passkey.go
+	case err != nil:
+		return nil, "", err
+	case ok:
+		out = append(out, FactorPasskey)
+	}
 	t, err := s.store.TOTP(ctx, m.ID)
 	switch {
 	case err == nil && !t.ConfirmedAt.IsZero():
@@ -339,10 +345,10 @@ func (s *Service) CompleteSignIn(ctx context.Context, tok Token, factor Factor, 
 		return LoginResult{}, cp.InvalidFields(op, fieldErr("factor", "mfa.factor.unavailable"))
 	}
 	answer = strings.TrimSpace(answer)
-	if len(answer) > maxField {
+	if (len(answer) > maxField && factor != FactorPasskey) || len(answer) > MaxWebAuthnPayload {
 		return LoginResult{}, s.stepUpFail(ctx, op, m, factor, src)
 	}
-	ok, err := s.checkFactor(ctx, op, f, m, factor, answer)
+	ok, err := s.checkFactor(ctx, op, f, m, factor, answer, src)
 	if err != nil {
 		return LoginResult{}, err
 	}
@@ -393,9 +399,11 @@ func (s *Service) stepUpFail(ctx context.Context, op string, m Member, factor Fa
 
 // checkFactor verifies answer for factor. It returns an error only for what is not a
 // plain wrong answer: a dead code, or the store failing.
-func (s *Service) checkFactor(ctx context.Context, op string, f StepUp, m Member, factor Factor, answer string) (bool, error) {
+func (s *Service) checkFactor(ctx context.Context, op string, f StepUp, m Member, factor Factor, answer string, src Source) (bool, error) {
 	now := s.now()
 	switch factor {
+	case FactorPasskey:
+		return s.checkPasskey(ctx, op, f, m, answer, src) // passkey.go
 	case FactorEmail, FactorSMS:
 		if len(f.CodeMAC) == 0 || f.CodeChannel != factor || !now.Before(f.CodeExpiresAt) {
 			return false, nil

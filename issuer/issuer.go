@@ -29,6 +29,9 @@ type Account struct {
 	PaymentDue  time.Time // civil date; zero when nothing is due
 	MinimumDue  int64
 	OpenedAt    time.Time
+	// CycleDay is the day of the month its statements close, 1 to 28; 0 takes the
+	// statement package's rule (the opening day, capped at 28).
+	CycleDay int
 }
 
 // CardHolder is a person a card is issued to.
@@ -41,6 +44,9 @@ type CardHolder struct {
 	NationalIDMAC []byte    // keyed MAC of the last 4 of the national ID
 	Email         string
 	Phone         string
+	// Address is the billing address (issuer/address.go); zero when the issuer has
+	// none on record.
+	Address Address
 }
 
 // Card states.
@@ -96,6 +102,26 @@ type Dataset struct {
 	CardHolders []CardHolder
 	Cards       []Card
 	Postings    []Posting
+	Statements  []Statement
+}
+
+// Statement is a closed billing cycle as the issuer's history has it (see the
+// statement package for the rules and the meaning of the figures).
+type Statement struct {
+	ID          int64
+	AccountID   int64
+	PeriodStart time.Time // civil dates
+	ClosingDate time.Time
+	DueDate     time.Time
+	Currency    string
+	Opening     int64
+	Purchases   int64
+	Credits     int64
+	Interest    int64
+	Closing     int64
+	MinimumDue  int64
+	Delivery    string // "online" or "mailed"
+	CreatedAt   time.Time
 }
 
 // Loader loads issuer records.

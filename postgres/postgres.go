@@ -114,7 +114,7 @@ func isUniqueViolation(err error, table, column string) bool {
 }
 
 // identityTables are the tables LoadIssuer fills with the dataset's own IDs.
-var identityTables = []string{"products", "accounts", "cardholders", "cards", "postings"}
+var identityTables = []string{"products", "accounts", "cardholders", "cards", "postings", "statements"}
 
 // advanceSequences moves each identity sequence past the highest loaded ID. Inserting
 // explicit IDs does not advance a sequence, so without this the next generated ID

@@ -156,3 +156,19 @@ func TestSequencesAfterLoad(t *testing.T) {
 		}
 	}
 }
+
+// TestTwoInstancePayments runs the payment job through two pools on one schema, as two
+// instances would: each due payment posts once (storetest/payments.go).
+func TestTwoInstancePayments(t *testing.T) {
+	dsn := freshSchema(t)
+	var stores []storetest.Store
+	for range 2 {
+		s, err := postgres.Open(t.Context(), dsn)
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		t.Cleanup(func() { s.Close() })
+		stores = append(stores, s)
+	}
+	storetest.ConcurrentPaymentRuns(t, stores...)
+}

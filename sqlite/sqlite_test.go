@@ -83,3 +83,19 @@ func TestReopen(t *testing.T) {
 		t.Errorf("HasIssuerData after reopening = %v, %v; want true", has, err)
 	}
 }
+
+// TestTwoInstancePayments runs the payment job from two stores on one file, as two
+// processes would: each due payment posts once (storetest/payments.go).
+func TestTwoInstancePayments(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "payments.db")
+	var stores []storetest.Store
+	for range 2 {
+		s, err := sqlite.Open(t.Context(), path)
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		t.Cleanup(func() { s.Close() })
+		stores = append(stores, s)
+	}
+	storetest.ConcurrentPaymentRuns(t, stores...)
+}

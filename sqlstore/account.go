@@ -17,7 +17,7 @@ func (s *Store) Summaries(ctx context.Context, cardholderID int64) ([]account.Su
 	const op = "sqlstore.Summaries"
 	// The CAST keeps PostgreSQL's SUM over BIGINT (a NUMERIC) an integer.
 	rows, err := s.read.QueryContext(ctx, `
-SELECT a.id, p.name, a.currency, a.credit_limit, a.payment_due, a.minimum_due,
+SELECT a.id, p.name, a.currency, a.credit_limit,
        CAST(COALESCE((SELECT SUM(x.amount) FROM postings x WHERE x.account_id = a.id AND x.status = 'posted'), 0) AS BIGINT),
        CAST(COALESCE((SELECT SUM(x.amount) FROM postings x WHERE x.account_id = a.id AND x.status = 'pending'), 0) AS BIGINT),
        h.basic
@@ -37,17 +37,12 @@ SELECT a.id, p.name, a.currency, a.credit_limit, a.payment_due, a.minimum_due,
 	for rows.Next() {
 		var (
 			sum account.Summary
-			due string
 			b   bool
 		)
-		if err := rows.Scan(&sum.AccountID, &sum.ProductName, &sum.Currency, &sum.CreditLimit, &due,
-			&sum.MinimumDue, &sum.Balance, &sum.Pending, &b); err != nil {
+		if err := rows.Scan(&sum.AccountID, &sum.ProductName, &sum.Currency, &sum.CreditLimit,
+			&sum.Balance, &sum.Pending, &b); err != nil {
 			rows.Close()
 			return nil, cp.E(op, cp.Internal, "", err)
-		}
-		if sum.PaymentDue, err = fromCivilDate(due); err != nil {
-			rows.Close()
-			return nil, cp.E(op, cp.Internal, "", fmt.Errorf("account %d: %w", sum.AccountID, err))
 		}
 		out, basic = append(out, sum), append(basic, b)
 	}
@@ -62,6 +57,11 @@ SELECT a.id, p.name, a.currency, a.credit_limit, a.payment_due, a.minimum_due,
 	// A holder belongs to one account in this schema, so one card query serves; should
 	// that change, this loop keeps the shape right at one query per account.
 	for i := range out {
+		// What is due comes from the last statement (sqlstore/statements.go), never
+		// from a stored figure that could drift from it.
+		if err := s.statementFigures(ctx, &out[i]); err != nil {
+			return nil, cp.E(op, cp.Internal, "", fmt.Errorf("account %d: %w", out[i].AccountID, err))
+		}
 		cards, err := s.summaryCards(ctx, out[i].AccountID, cardholderID, basic[i])
 		if err != nil {
 			return nil, cp.E(op, cp.Internal, "", err)

@@ -36,6 +36,7 @@ func (s *Store) LoadIssuer(ctx context.Context, d issuer.Dataset) error {
 			return cp.E(op, cp.Invalid, "", fmt.Errorf("account %d: product %q is not in the dataset", a.ID, a.ProductCode))
 		}
 	}
+	addressed := holdersWithAddress(d)
 	return s.inTx(ctx, op, func(tx *sql.Tx) error {
 		var exists bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM products)`).Scan(&exists); err != nil {
@@ -54,14 +55,16 @@ func (s *Store) LoadIssuer(ctx context.Context, d issuer.Dataset) error {
 				p := d.Products[i]
 				return []any{p.ID, p.Code, p.Name, p.PANLength, p.Currency}
 			}},
-			{"accounts", []string{"id", "product_id", "currency", "credit_limit", "payment_due", "minimum_due", "opened_at"}, len(d.Accounts), func(i int) []any {
+			{"accounts", []string{"id", "product_id", "currency", "credit_limit", "payment_due", "minimum_due", "opened_at", "cycle_day"}, len(d.Accounts), func(i int) []any {
 				a := d.Accounts[i]
-				return []any{a.ID, productIDs[a.ProductCode], a.Currency, a.CreditLimit, civilDate(a.PaymentDue), a.MinimumDue, micros(a.OpenedAt)}
+				return []any{a.ID, productIDs[a.ProductCode], a.Currency, a.CreditLimit, civilDate(a.PaymentDue), a.MinimumDue, micros(a.OpenedAt), accountCycleDay(a)}
 			}},
 			{"cardholders", []string{"id", "account_id", "basic", "name", "birth_date", "national_id_mac", "email", "phone"}, len(d.CardHolders), func(i int) []any {
 				h := d.CardHolders[i]
 				return []any{h.ID, h.AccountID, h.Basic, h.Name, civilDate(h.BirthDate), nonNilBytes(h.NationalIDMAC), h.Email, h.Phone}
 			}},
+			// Billing addresses (sqlstore/details.go): only the holders that have one.
+			{"billing_addresses", addressCols, len(addressed), func(i int) []any { return addressRow(addressed[i]) }},
 			{"cards", []string{"id", "account_id", "cardholder_id", "pan_sealed", "pan_key_id", "pan_fingerprint", "last_digits", "exp_month", "exp_year", "state", "issued_at"}, len(d.Cards), func(i int) []any {
 				c := d.Cards[i]
 				return []any{c.ID, c.AccountID, c.CardHolderID, nonNilBytes(c.Sealed.Blob), c.Sealed.KeyID, nonNilBytes(c.Fingerprint), c.Last, c.ExpMonth, c.ExpYear, c.State, micros(c.IssuedAt)}
@@ -81,6 +84,7 @@ func (s *Store) LoadIssuer(ctx context.Context, d issuer.Dataset) error {
 				return []any{p.ID, p.AccountID, p.Amount, p.Kind, p.Description, micros(p.PostedAt), key,
 					nullID(p.CardID), p.Merchant, p.MCC, p.City, p.Country, p.Channel, status, searchText(p.Merchant, p.Description)}
 			}},
+			{"statements", statementLoadColumns, len(d.Statements), func(i int) []any { return statementLoadRow(d.Statements[i]) }}, // sqlstore/statements.go
 		}
 		for _, st := range steps {
 			if err := s.insertRows(ctx, tx, st.table, st.cols, st.n, st.row); err != nil {

@@ -56,6 +56,22 @@ func (s *Store) Post(ctx context.Context, e account.Entry) (account.Transaction,
 	}
 	var out account.Transaction
 	err := s.inTx(ctx, op, func(tx *sql.Tx) error {
+		var err error
+		out, err = s.postTx(ctx, tx, op, e)
+		return err
+	})
+	if err != nil {
+		return account.Transaction{}, err
+	}
+	return out, nil
+}
+
+// postTx is Post inside a transaction the caller owns, for a change that must commit
+// together with its posting (a rewards redemption and its statement credit). e must
+// have passed Validate and have its Status set.
+func (s *Store) postTx(ctx context.Context, tx *sql.Tx, op string, e account.Entry) (account.Transaction, error) {
+	var out account.Transaction
+	err := func() error {
 		var currency string
 		if err := tx.QueryRowContext(ctx, `SELECT currency FROM accounts WHERE id = $1`, e.AccountID).Scan(&currency); err != nil {
 			return notFoundOr(op, err)
@@ -92,11 +108,8 @@ RETURNING id`,
 			return cp.E(op, cp.Conflict, "", fmt.Errorf("idempotency key reused for a different entry (posting %d)", out.ID))
 		}
 		return nil
-	})
-	if err != nil {
-		return account.Transaction{}, err
-	}
-	return out, nil
+	}()
+	return out, err
 }
 
 // Transactions pages through what the holder may see of an account, newest first by
@@ -124,7 +137,9 @@ func (s *Store) Transactions(ctx context.Context, cardholderID, accountID int64,
 	}
 
 	var (
-		where = []string{"p.account_id = $1"}
+		// A released authorisation hold (see package authorize) never happened for the
+		// member: it is neither in the balance nor in the list.
+		where = []string{"p.account_id = $1", "p.status <> 'released'"}
 		args  = []any{accountID}
 	)
 	arg := func(v any) string {

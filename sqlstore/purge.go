@@ -24,6 +24,8 @@ func (s *Store) Purge(ctx context.Context, now time.Time, keep time.Duration) (i
 		{`DELETE FROM throttle WHERE window_end <= $1`, []any{n}},
 		{`DELETE FROM flows WHERE expires_at <= $1`, []any{n}},
 		{`DELETE FROM stepup_flows WHERE expires_at <= $1`, []any{n}}, // step-up flows too
+		// Passkey ceremonies never answered: passkey.go.
+		{`DELETE FROM webauthn_challenges WHERE expires_at <= $1`, []any{n}},
 		// Password resets past their hour (used or not) are dead: recovery.go.
 		{`DELETE FROM password_resets WHERE expires_at <= $1`, []any{n}},
 		{`DELETE FROM sessions WHERE expires_at <= $1 OR (revoked_at > 0 AND revoked_at <= $1)`, []any{old}},

@@ -100,6 +100,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes both pools.
 func (s *Store) Close() error {
+	s.StopCommitters() // authorisations' group commit (authorize.go)
 	err := s.read.close()
 	err = errors.Join(err, s.write.Close())
 	if s.readDB != s.write {

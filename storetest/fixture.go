@@ -51,10 +51,12 @@ func Fixture() issuer.Dataset {
 			{ID: 20, ProductCode: "platinum", Currency: "USD", CreditLimit: 1000000, OpenedAt: date(2021, 6, 1)},
 		},
 		CardHolders: []issuer.CardHolder{
-			{ID: 100, AccountID: 10, Basic: true, Name: "Ada Lovelace", BirthDate: date(1980, 4, 2), NationalIDMAC: nationalIDMAC(100), Email: "ada@example.com", Phone: "+15550100"},
+			{ID: 100, AccountID: 10, Basic: true, Name: "Ada Lovelace", BirthDate: date(1980, 4, 2), NationalIDMAC: nationalIDMAC(100), Email: "ada@example.com", Phone: "+15550100",
+				Address: fixtureAddress},
 			{ID: 101, AccountID: 10, Name: "Byron Lovelace", BirthDate: date(2001, 7, 15), NationalIDMAC: nationalIDMAC(101), Email: "byron@example.com"},
 			{ID: 102, AccountID: 10, Name: "Carol Lovelace", BirthDate: date(1999, 1, 1), NationalIDMAC: nationalIDMAC(102)},
-			{ID: 200, AccountID: 20, Basic: true, Name: "Dan Brown", BirthDate: date(1975, 11, 30), NationalIDMAC: nationalIDMAC(200), Phone: "+15550200"},
+			{ID: 200, AccountID: 20, Basic: true, Name: "Dan Brown", BirthDate: date(1975, 11, 30), NationalIDMAC: nationalIDMAC(200), Phone: "+15550200",
+				Address: issuer.Address{Line1: "Drottninggatan 5", City: "Stockholm", Postcode: "111 22", Country: "SE"}},
 		},
 		Cards: []issuer.Card{
 			{ID: 1000, AccountID: 10, CardHolderID: 100, Sealed: sealed(1000), Fingerprint: Fingerprint(1000), Last: "1234", ExpMonth: 12, ExpYear: 2028, State: issuer.StateActive, IssuedAt: date(2024, 1, 1)},

@@ -159,7 +159,7 @@ func testLedgerBalance(t *testing.T, s Store, _ *sql.DB) {
 		balance, pending int64 = 6500, 0
 		posted           []account.Entry
 	)
-	kinds := []account.Kind{account.Purchase, account.Refund, account.Payment, account.Fee, account.Interest, account.Credit}
+	kinds := []account.Kind{account.Purchase, account.Refund, account.Payment, account.Fee, account.Interest, account.Credit, account.Adjustment}
 	for i := range 60 {
 		var e account.Entry
 		if len(posted) > 0 && r.IntN(5) == 0 {

@@ -23,6 +23,13 @@ type accountView struct {
 	Pending string   // open authorisation holds; empty when there are none
 	Recent  *txTable // the newest few transactions; nil leaves the list out
 	TxURL   string   // the account's transaction list
+
+	// The points balance and the rewards page (SPEC AC5, web/rewards.go); empty
+	// without a rewards service.
+	Points, RewardsURL string
+
+	// The last statement's balance (SPEC AC3); empty before the first statement.
+	StatementBalance string
 }
 
 type cardView struct {
@@ -76,6 +83,7 @@ func (s *server) dashboard(w http.ResponseWriter, r *http.Request) {
 		if a.Pending != 0 {
 			av.Pending = loc.Money(a.Pending, a.Currency)
 		}
+		av.Points, av.RewardsURL = s.rewardsLinks(r, loc, m.CardholderID, a.AccountID)
 		v.Accounts = append(v.Accounts, av)
 	}
 	p.Data = v
@@ -95,6 +103,9 @@ func accountSummary(loc locale.Locale, a account.Summary) accountView {
 	if !a.PaymentDue.IsZero() {
 		v.Due = loc.Date(a.PaymentDue)
 		v.MinDue = loc.Money(a.MinimumDue, a.Currency)
+	}
+	if !a.StatementDate.IsZero() {
+		v.StatementBalance = loc.Money(a.StatementBalance, a.Currency)
 	}
 	for _, c := range a.Cards {
 		cv := cardView{ID: c.CardID, Last: c.Last, Masked: "•••• " + c.Last, Holder: c.HolderName, Role: loc.T("dashboard.additional"), State: c.State}

@@ -20,6 +20,7 @@ type loginView struct {
 	Password   field
 	Remember   bool // the checkbox state
 	RememberH  string
+	Passkeys   bool // offer passwordless sign-in (web/passkey.go)
 }
 
 // flashes maps the fixed query flags the login page accepts to their messages. Only
@@ -44,6 +45,7 @@ func (s *server) loginView(loc locale.Locale, remembered string, remember bool) 
 			Autocomplete: "current-password", Required: true},
 		Remember:  remember,
 		RememberH: loc.T("signin.remember.help"),
+		Passkeys:  s.Identity.PasskeysEnabled(),
 	}
 	return v
 }

@@ -56,6 +56,9 @@ type factorForm struct {
 	Label  string // what the submit button says
 	Sent   bool   // for email/SMS: a code is on its way
 	SendTo string // for email/SMS: the masked address
+	// Options are a passkey's request options (JSON) for passkey.js; empty when the
+	// ceremony could not be begun.
+	Options string
 }
 
 type verifyView struct {
@@ -100,6 +103,10 @@ func (s *server) verifyPage(w http.ResponseWriter, r *http.Request, status int, 
 			}
 		case identity.FactorRecovery:
 			code.InputMode, code.MaxLength, code.Autocomplete = "", 20, "off"
+		case identity.FactorPasskey: // web/passkey.go
+			if opts, err := s.Identity.BeginStepUpPasskey(r.Context(), identity.Token(cookie(r, stepUpCookie)), s.source(r, loc.Code())); err == nil {
+				ff.Options = string(opts)
+			}
 		case identity.FactorQuestion:
 			code = field{ID: "question_code", Type: "text", Label: loc.T("q." + ch.QuestionID), Autocomplete: "off",
 				MaxLength: 200, Required: true}
@@ -190,11 +197,12 @@ type mfaView struct {
 	RecoveryPassword field
 	RequiredPassword field
 	Devices          []deviceView
+	Passkeys         passkeyPanel // web/passkey.go
 }
 
 var mfaFlashes = map[string]string{
 	"totp": "mfa.totp.added", "totpremoved": "mfa.totp.removed", "device": "mfa.device.forgotten",
-	"required": "mfa.required.saved",
+	"required": "mfa.required.saved", "passkey": "passkey.added", "passkeyremoved": "passkey.removed",
 }
 
 func (s *server) mfaPage(w http.ResponseWriter, r *http.Request, status int, alert string) {
@@ -222,6 +230,10 @@ func (s *server) mfaPage(w http.ResponseWriter, r *http.Request, status int, ale
 	}
 	v := mfaView{Status: st, TOTPPassword: pw("totp_password"), RecoveryPassword: pw("recovery_password"),
 		RequiredPassword: pw("required_password")}
+	if v.Passkeys, err = s.passkeyPanel(r, loc, sess.MemberID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	now := s.Now()
 	for _, d := range devs {
 		dv := deviceView{ID: d.ID, Device: describeDevice(loc, d.Label), LastSeen: newStamp(loc, d.LastSeen)}

@@ -46,6 +46,7 @@ func mustParsePages() map[string]*pageTemplate {
 // can be cached for a year and still change the moment a new build ships.
 type assets struct {
 	CSS, JS, Icon string
+	Passkey       string // passkey.js, loaded only by the pages with a passkey ceremony
 	files         http.Handler
 }
 
@@ -62,7 +63,7 @@ func mustLoadAssets() assets {
 		sum := sha256.Sum256(b)
 		return "/static/" + name + "?v=" + hex.EncodeToString(sum[:6])
 	}
-	return assets{CSS: url("app.css"), JS: url("app.js"), Icon: url("icon.svg"),
+	return assets{CSS: url("app.css"), JS: url("app.js"), Icon: url("icon.svg"), Passkey: url("passkey.js"),
 		files: http.StripPrefix("/static", http.FileServerFS(sub))}
 }
 

@@ -43,9 +43,20 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /security/devices/{id}/forget", s.signedIn(s.forgetDevice))
 	s.passwordRoutes(mux) // web/password.go
 	s.contactRoutes(mux)  // web/contact.go
+	s.passkeyRoutes(mux)  // web/passkey.go
 
 	if s.Cards != nil {
 		s.cardRoutes(mux) // web/cards.go
+	}
+	if s.Statements != nil {
+		s.statementRoutes(mux) // web/statements.go
+	}
+	s.servicingRoutes(mux) // web/details.go: details, alerts, disputes
+	if s.Payments != nil {
+		s.paymentRoutes(mux) // web/payments.go
+	}
+	if s.Rewards != nil && s.Offers != nil {
+		s.rewardsRoutes(mux) // web/rewards.go
 	}
 
 	if s.Outbox != nil {

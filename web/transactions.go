@@ -27,6 +27,8 @@ type txView struct {
 	Credit   bool // reduces what is owed
 	Pending  bool
 	KindText string // for account-level entries: "Payment", "Interest", ...
+	// Dispute links a posted purchase to its report/dispute page (web/disputes.go).
+	Dispute string
 }
 
 // txTable is what the txtable partial renders.
@@ -334,6 +336,8 @@ func newTxView(loc locale.Locale, t account.Transaction) txView {
 	}
 	if t.Kind != account.Purchase {
 		v.KindText = loc.T("tx.kind." + string(t.Kind))
+	} else if t.ID > 0 {
+		v.Dispute = "/transactions/" + strconv.FormatInt(t.ID, 10) + "/dispute"
 	}
 	var detail []string
 	if t.City != "" {

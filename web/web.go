@@ -18,10 +18,17 @@ import (
 	"time"
 
 	"github.com/cardportal/cardportal/account"
+	"github.com/cardportal/cardportal/alerts"
 	"github.com/cardportal/cardportal/cardservice"
+	"github.com/cardportal/cardportal/details"
+	"github.com/cardportal/cardportal/disputes"
 	"github.com/cardportal/cardportal/identity"
 	"github.com/cardportal/cardportal/notify"
+	"github.com/cardportal/cardportal/offers"
+	"github.com/cardportal/cardportal/payment"
+	"github.com/cardportal/cardportal/rewards"
 	"github.com/cardportal/cardportal/safehttp"
+	"github.com/cardportal/cardportal/statement"
 )
 
 // Deps is what the pages need from the rest of the program.
@@ -45,6 +52,20 @@ type Deps struct {
 	// Stopping is closed when the server starts shutting down, ending the live
 	// streams (live.go), which would otherwise hold the shutdown until its timeout.
 	Stopping <-chan struct{}
+	// Statements lists and renders statements (SPEC AC3, web/statements.go); nil
+	// leaves the statement pages out.
+	Statements *statement.Service
+	// Details, Alerts and Disputes are personal details, alert preferences and
+	// disputes (SPEC AC11-AC13, web/details.go); nil leaves each one's pages out.
+	Details  *details.Service
+	Alerts   *alerts.Service
+	Disputes *disputes.Service
+	// Payments runs payments (SPEC AC4); nil leaves the payment pages out.
+	Payments *payment.Service
+	// Rewards and Offers are points, benefits and merchant offers (SPEC AC5, AC6,
+	// web/rewards.go); nil leaves their pages and the dashboard's points out.
+	Rewards *rewards.Service
+	Offers  *offers.Service
 }
 
 // maxBody caps request bodies. The largest form (registration) is well under 4 KiB;

@@ -202,7 +202,7 @@ func postJSON(ctx context.Context, c *http.Client, url string, body any, want in
 }
 
 // benchCard is a printed demo card parsed back from the child's banner.
-type benchCard struct{ pan, code, exp, name, born, nid, basicBorn string }
+type benchCard struct{ pan, code, exp, name, born, nid, basicBorn, postcode string }
 
 type child struct {
 	cmd   *exec.Cmd
@@ -284,6 +284,8 @@ func readBanner(r io.Reader, got chan<- banner) {
 			if f := strings.Fields(line); len(f) >= 12 {
 				cur = &benchCard{pan: f[1], code: f[3], exp: f[5], born: f[7], nid: f[len(f)-1], name: name}
 			}
+		case strings.HasPrefix(line, "billing postcode ") && len(b.cards) > 0:
+			b.cards[len(b.cards)-1].postcode = strings.TrimPrefix(line, "billing postcode ")
 		case cur != nil:
 			if i := strings.Index(line, "basic member born "); i >= 0 {
 				cur.basicBorn = strings.TrimSuffix(line[i+len("basic member born "):], ")")

@@ -61,6 +61,9 @@ type config struct {
 	LicenceVersion string
 
 	Delivery deliveryConfig // notification transports; see delivery.go
+	Passkey  passkeyFlags   // the WebAuthn relying party; see passkey.go
+	Network  networkFlags   // the card network's interface; see network.go
+	Simulate simulateFlags  // the demo's card-network simulator; see simulate.go
 }
 
 // defaultLicenceVersion is the mobile licence agreement in force (SPEC ID12).
@@ -176,6 +179,9 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	e.str(&c.LicenceVersion, "licence-version", defaultLicenceVersion, "mobile licence agreement version the app must accept (empty: none)")
 	e.integer(&c.MemoryLimitMiB, "memory-limit-mib", 0, "soft memory limit in MiB (0: derived from the password-hash budget; -1: none; GOMEMLIMIT wins)")
 	c.Delivery.flags(e)
+	c.Passkey.flags(e)
+	c.Network.flags(e)
+	c.Simulate.flags(e)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -212,6 +218,8 @@ func (c config) validate() error {
 	check(c.MemoryLimitMiB >= -1, "memory-limit-mib must be -1, 0 or a size in MiB")
 	check(c.publicURLOK(), "public-url must be an http(s) URL with a host and no query")
 	errs = append(errs, c.Delivery.validate())
+	errs = append(errs, c.Passkey.validate())
+	errs = append(errs, c.Network.validate(), c.Simulate.validate())
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:

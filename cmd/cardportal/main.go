@@ -3,6 +3,11 @@
 //
 //	cardportal [serve] [flags]   run the server (the default)
 //	cardportal bench [flags]     measure hashing, logins and authenticated requests
+//	cardportal load [flags]      measure authorisations/s through the card network's interface
+//	cardportal payments run [-date YYYY-MM-DD] [flags]   execute the payments due on a date
+//	cardportal statements close -date YYYY-MM-DD [flags] close the billing cycles ending on a date
+//	cardportal disputes resolve -id N -action ACTION [flags]   review or resolve a dispute
+//	cardportal simulate [flags]  play the card network for a running demo server
 //
 // Every flag also reads a CARDPORTAL_* variable; run with -h for the list.
 package main
@@ -38,7 +43,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, rest, getenv, stdout, stderr)
 	case "bench":
 		return bench(ctx, rest, getenv, stdout, stderr)
+	case "load":
+		return loadCmd(ctx, rest, getenv, stdout, stderr) // load.go: the network interface under load
+	case "payments":
+		return paymentsCmd(ctx, rest, getenv, stdout, stderr) // payments.go
+	case "statements":
+		return statementsCmd(ctx, rest, getenv, stdout, stderr) // statements.go
+	case "disputes":
+		return disputesCmd(ctx, rest, getenv, stdout, stderr) // disputes.go
+	case "simulate":
+		return simulateCmd(ctx, rest, getenv, stdout, stderr) // simulate.go
 	default:
-		return fmt.Errorf("unknown command %q (want serve or bench)", cmd)
+		return fmt.Errorf("unknown command %q (want serve, bench, load, simulate, payments, statements or disputes)", cmd)
 	}
 }

@@ -19,17 +19,25 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/cardportal/cardportal/alerts"
 	"github.com/cardportal/cardportal/api"
+	"github.com/cardportal/cardportal/authorize"
 	"github.com/cardportal/cardportal/cardcrypto"
 	"github.com/cardportal/cardportal/cardservice"
 	"github.com/cardportal/cardportal/demo"
+	"github.com/cardportal/cardportal/details"
+	"github.com/cardportal/cardportal/disputes"
 	"github.com/cardportal/cardportal/identity"
 	"github.com/cardportal/cardportal/notify"
+	"github.com/cardportal/cardportal/offers"
 	"github.com/cardportal/cardportal/passhash"
+	"github.com/cardportal/cardportal/payment"
 	"github.com/cardportal/cardportal/postgres"
+	"github.com/cardportal/cardportal/rewards"
 	"github.com/cardportal/cardportal/safehttp"
 	"github.com/cardportal/cardportal/sqlite"
 	"github.com/cardportal/cardportal/sqlstore"
+	"github.com/cardportal/cardportal/statement"
 	"github.com/cardportal/cardportal/web"
 )
 
@@ -48,6 +56,21 @@ type app struct {
 	delivery *delivery
 	// stopping is closed when shutdown begins, to end the web's live streams.
 	stopping chan struct{}
+	// payments runs payments and the payment job (SPEC AC4).
+	payments *payment.Service
+	// alerts keeps alert preferences and runs the payment-due job (SPEC AC12).
+	alerts *alerts.Service
+	// disputes opens and resolves disputes (SPEC AC13; disputes.go resolves them).
+	disputes *disputes.Service
+	// statements closes cycles and serves statements (SPEC AC3, statements.go).
+	statements *statement.Service
+	// auth decides the card network's messages (SPEC AC15, network.go); networkSecret
+	// says where its secret came from.
+	auth          *authorize.Service
+	networkSecret string
+	// rewards and offers run points, offers and benefits (SPEC AC5, AC6, rewards.go).
+	rewards *rewards.Service
+	offers  *offers.Service
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {
@@ -119,6 +142,16 @@ func build(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 	icfg.Recovery.PublicURL = c.publicURL()
 	a.ident = identity.NewService(a.store, a.hsm, a.hasher, notifier, icfg, now, log)
 	cards := cardservice.New(a.store, a.hsm, notifier, cardservice.DefaultConfig, now, log)
+	// Personal details, alerts and disputes (SPEC AC11-AC13).
+	personal := details.New(a.store, a.ident, notifier, now, log)
+	a.alerts = alerts.New(a.store, notifier, now, log)
+	a.disputes = disputes.New(a.store, a.store, a.store, a.ident, notifier, now, log)
+	a.payments = payment.New(a.store, a.store, a.hsm, notifier, payment.DefaultConfig, now, log)
+	paymentAlerts(a.payments, a.alerts, log) // payments.go
+	a.statements = statement.New(a.store, a.store, notifier, statement.DefaultRules, now, log)
+	if a.rewards, a.offers, err = buildRewards(ctx, c, a.store, now, log); err != nil {
+		return fail(fmt.Errorf("rewards: %w", err))
+	}
 
 	var outbox notify.OutboxStore
 	if c.outboxPage() {
@@ -143,12 +176,20 @@ func build(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.Handle("/api/", safehttp.Headers("default-src 'none'; frame-ancestors 'none'", c.BehindTLS,
-		api.NewHandler(api.Deps{Identity: a.ident, Accounts: a.store, Ledger: a.store, Log: log, Now: now, Cards: cards})))
+		api.NewHandler(api.Deps{Identity: a.ident, Accounts: a.store, Ledger: a.store, Log: log, Now: now, Cards: cards,
+			Payments: a.payments, Details: personal, Alerts: a.alerts, Disputes: a.disputes, Statements: a.statements,
+			Rewards: a.rewards, Offers: a.offers})))
 	mux.Handle("/", web.NewHandler(web.Deps{
 		Identity: a.ident, Accounts: a.store, Ledger: a.store, Outbox: outbox, Log: log, Now: now,
 		BehindTLS: c.BehindTLS || c.TLSCert != "", Maintenance: c.Maintenance,
-		Cards: cards, Stopping: a.stopping,
+		Cards: cards, Payments: a.payments, Stopping: a.stopping,
+		Details: personal, Alerts: a.alerts, Disputes: a.disputes, Statements: a.statements,
+		Rewards: a.rewards, Offers: a.offers,
 	}))
+	// The card network's interface: its own handler and credentials (network.go).
+	if a.auth, a.networkSecret, err = buildNetwork(c, a.store, a.hsm, purchaseAlerts{&alerts.Purchases{Alerts: a.alerts, Cards: a.store, Log: log}}, now, log, mux); err != nil {
+		return fail(err)
+	}
 	a.handler = safehttp.Observe(safehttp.Options{Log: log, TrustForwarded: c.TrustForwarded, Metrics: metrics}, mux)
 	return a, nil
 }
@@ -202,9 +243,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer a.store.Close()
+	defer a.auth.Close() // before the store closes: hands the last decisions to the observer
 	// Deferred after Close, so it runs first: the runner finishes its job in hand
 	// before the database goes away.
 	defer a.delivery.start(ctx)()
+	// Once before listening, so the demo's year of history has its points from the
+	// first page on; then every rewardsSweepEvery.
+	sweepRewards(ctx, a.rewards, a.offers, log)
 
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
@@ -224,9 +269,39 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	srv.RegisterOnShutdown(func() { close(a.stopping) })
+	// Passkeys are bound to the origin, which with port 0 is known only now.
+	if !c.Passkey.Off {
+		if err := a.ident.EnablePasskeys(c.passkeyConfig(ln.Addr())); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	printBanner(stdout, scheme+"://"+ln.Addr().String(), a.cards)
 	log.Info("listening", "addr", ln.Addr().String())
 	go purgeEvery(ctx, a.store, 10*time.Minute, log)
+	go runRewardsEvery(ctx, a.rewards, a.offers, rewardsSweepEvery, log) // rewards.go
+	fmt.Fprintf(stdout, "card network interface at %s/network/v1 (openapi at /network/openapi.json; secret: %s)\n",
+		scheme+"://"+ln.Addr().String(), a.networkSecret)
+	go a.auth.Sweep(ctx, c.Network.SweepEvery)               // authorisation holds past their time
+	go runPaymentsEvery(ctx, a.payments, 5*time.Minute, log) // payments.go
+	// Hourly, so a restart or a clock change never skips a day; each alert goes once.
+	go a.alerts.RunDaily(ctx, time.Hour)
+	defer startStatements(ctx, a.store, a.statements, time.Now, log)() // statements.go
+	if c.Demo && c.Simulate.PerMinute > 0 {
+		// The demo's living issuer (SPEC PL7): the simulator plays the card network
+		// against this instance's own interface.
+		sim, err := newSimulator(c, a.hsm, scheme+"://"+ln.Addr().String(), log) // simulate.go
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		fmt.Fprintf(stdout, "simulating the card network: %d messages a minute\n", c.Simulate.PerMinute)
+		go func() {
+			if err := sim.Run(ctx); err != nil {
+				log.Error("simulator", "err", err)
+			}
+		}()
+	}
 
 	errc := make(chan error, 1)
 	go func() {
@@ -260,8 +335,8 @@ func printBanner(w io.Writer, url string, cards []demo.DemoCard) {
 		if !c.Basic {
 			role = "additional card member (basic member born " + c.BasicBirthDate.Format("2006-01-02") + ")"
 		}
-		fmt.Fprintf(w, "  %s\n    card %s  code %s  expires %s  born %s  national ID last 4 %s\n    %s, %s\n",
-			c.Name, c.PAN.Digits(), c.Code.Digits(), c.Expiry, c.BirthDate.Format("2006-01-02"), c.NationalIDLast4, c.Product, role)
+		fmt.Fprintf(w, "  %s\n    card %s  code %s  expires %s  born %s  national ID last 4 %s\n    %s, %s\n    billing postcode %s\n",
+			c.Name, c.PAN.Digits(), c.Code.Digits(), c.Expiry, c.BirthDate.Format("2006-01-02"), c.NationalIDLast4, c.Product, role, c.Postcode)
 	}
 	fmt.Fprintln(w)
 }
