@@ -102,29 +102,31 @@ func TestStore(t *testing.T) {
 	storetest.Run(t, open)
 }
 
-// TestTwoInstances opens the same schema through two pools, as two instances of the
-// program would, and checks that the lockout still admits exactly the allowed number
-// of attempts between them. The two Opens also race through the migrations.
+// TestTwoInstances opens the same schema through several pools, as several instances
+// of the program would, and runs the contract parts that must happen once however
+// many instances try. The Opens also race through the migrations.
 func TestTwoInstances(t *testing.T) {
-	dsn := freshSchema(t)
-	stores := make([]storetest.Store, 2)
-	errs := make(chan error, len(stores))
-	for i := range stores {
-		go func() {
-			s, err := postgres.Open(t.Context(), dsn)
-			if err == nil {
-				stores[i] = s
-				t.Cleanup(func() { s.Close() })
-			}
-			errs <- err
-		}()
-	}
-	for range stores {
-		if err := <-errs; err != nil {
-			t.Fatalf("Open: %v", err)
+	storetest.RunInstances(t, func(t *testing.T, n int) []storetest.Store {
+		dsn := freshSchema(t)
+		stores := make([]storetest.Store, n)
+		errs := make(chan error, n)
+		for i := range stores {
+			go func() {
+				s, err := postgres.Open(t.Context(), dsn)
+				if err == nil {
+					stores[i] = s
+					t.Cleanup(func() { s.Close() })
+				}
+				errs <- err
+			}()
 		}
-	}
-	storetest.ConcurrentLockout(t, stores...)
+		for range stores {
+			if err := <-errs; err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+		}
+		return stores
+	})
 }
 
 // TestSequencesAfterLoad checks that rows inserted after loading the issuer's records
@@ -155,20 +157,4 @@ func TestSequencesAfterLoad(t *testing.T) {
 			t.Errorf("%s: new row got id %d, want %d", tt.table, id, tt.want)
 		}
 	}
-}
-
-// TestTwoInstancePayments runs the payment job through two pools on one schema, as two
-// instances would: each due payment posts once (storetest/payments.go).
-func TestTwoInstancePayments(t *testing.T) {
-	dsn := freshSchema(t)
-	var stores []storetest.Store
-	for range 2 {
-		s, err := postgres.Open(t.Context(), dsn)
-		if err != nil {
-			t.Fatalf("Open: %v", err)
-		}
-		t.Cleanup(func() { s.Close() })
-		stores = append(stores, s)
-	}
-	storetest.ConcurrentPaymentRuns(t, stores...)
 }

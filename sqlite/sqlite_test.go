@@ -43,20 +43,22 @@ func TestMemory(t *testing.T) {
 	})
 }
 
-// TestTwoInstances opens one file twice, as two processes would, and checks that the
-// lockout still admits exactly the allowed number of attempts between them.
+// TestTwoInstances opens one file several times, as several processes would, and
+// runs the contract parts that must happen once however many instances try.
 func TestTwoInstances(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "shared.db")
-	var stores []storetest.Store
-	for range 2 {
-		s, err := sqlite.Open(t.Context(), path)
-		if err != nil {
-			t.Fatalf("Open: %v", err)
+	storetest.RunInstances(t, func(t *testing.T, n int) []storetest.Store {
+		path := filepath.Join(t.TempDir(), "shared.db")
+		stores := make([]storetest.Store, n)
+		for i := range stores {
+			s, err := sqlite.Open(t.Context(), path)
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			t.Cleanup(func() { s.Close() })
+			stores[i] = s
 		}
-		t.Cleanup(func() { s.Close() })
-		stores = append(stores, s)
-	}
-	storetest.ConcurrentLockout(t, stores...)
+		return stores
+	})
 }
 
 // TestReopen checks that opening an existing database finds its data and migrates
@@ -82,20 +84,4 @@ func TestReopen(t *testing.T) {
 	if has, err := s.HasIssuerData(t.Context()); err != nil || !has {
 		t.Errorf("HasIssuerData after reopening = %v, %v; want true", has, err)
 	}
-}
-
-// TestTwoInstancePayments runs the payment job from two stores on one file, as two
-// processes would: each due payment posts once (storetest/payments.go).
-func TestTwoInstancePayments(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "payments.db")
-	var stores []storetest.Store
-	for range 2 {
-		s, err := sqlite.Open(t.Context(), path)
-		if err != nil {
-			t.Fatalf("Open: %v", err)
-		}
-		t.Cleanup(func() { s.Close() })
-		stores = append(stores, s)
-	}
-	storetest.ConcurrentPaymentRuns(t, stores...)
 }
