@@ -1,8 +1,14 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cardportal/cardportal/cardcrypto"
+	"github.com/cardportal/cardportal/cardservice"
+	"github.com/cardportal/cardportal/sqlite"
 
 	"github.com/chromedp/chromedp"
 )
@@ -12,7 +18,8 @@ import (
 // land on the replacement, which waits to be activated.
 func TestBrowserCards(t *testing.T) {
 	ctx := browser(t)
-	in := start(t, nil, append(fastArgs, "-data-dir", t.TempDir())...)
+	dir := t.TempDir()
+	in := start(t, nil, append(fastArgs, "-data-dir", dir)...)
 	c := in.cards[0]
 	registerInBrowser(t, ctx, in, c, "browser.cards")
 	run1(t, ctx, "dashboard", chromedp.WaitVisible(chromedp.CSS(`a.card-manage`)))
@@ -66,8 +73,72 @@ func TestBrowserCards(t *testing.T) {
 	if s := text(t, ctx, "main"); !strings.Contains(s, "is blocked") || strings.Contains(s, c.pan) {
 		t.Errorf("replacement page:\n%s", s)
 	}
+
+	// The replacement arrives by post: the test reads its number from the issuer's
+	// records with the key file, as the card printer would, and activates it online.
+	pan, cid := replacementCard(t, dir, "browser.cards")
+	run1(t, ctx, "activate the replacement",
+		chromedp.Navigate(in.url+"/cards/activate"),
+		chromedp.WaitVisible(chromedp.CSS("#card_number")),
+		chromedp.SendKeys(chromedp.CSS("#card_number"), pan),
+		chromedp.SendKeys(chromedp.CSS("#cid"), cid),
+		chromedp.Submit(chromedp.CSS("#cid")),
+		chromedp.WaitVisible(chromedp.CSS("#card-state")),
+	)
+	if s := text(t, ctx, "#card-state"); s != "Active" {
+		t.Errorf("the replacement after activation: %q", s)
+	}
 	logs := in.log.String()
 	if strings.Contains(logs, `"`+pin+`"`) || strings.Contains(logs, "="+pin) || strings.Contains(logs, c.pan) {
 		t.Errorf("a PIN or card number reached the logs")
 	}
+}
+
+// replacementCard returns the number and security code of the member's newest card,
+// unsealed with the data directory's key file: what the letter with the card says.
+func replacementCard(t *testing.T, dir, userID string) (pan, cid string) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(dir, "keys.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := cardcrypto.DecodeKeys(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hsm, err := cardcrypto.NewSoft(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := sqlite.Open(t.Context(), filepath.Join(dir, "cardportal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	m, _, err := store.MemberByUserID(t.Context(), userID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cards, err := store.MemberCards(t.Context(), m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var newest cardservice.Card
+	for _, c := range cards {
+		if c.ReplacesID != 0 && c.IssuedAt.After(newest.IssuedAt) {
+			newest = c
+		}
+	}
+	if newest.ID == 0 {
+		t.Fatal("no replacement card")
+	}
+	p, err := hsm.OpenPAN(newest.Sealed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := hsm.CardCode(p, newest.Expiry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Digits(), code.Digits()
 }
