@@ -9,6 +9,7 @@ import (
 
 	cp "github.com/cardportal/cardportal"
 	"github.com/cardportal/cardportal/account"
+	"github.com/cardportal/cardportal/identity"
 	"github.com/cardportal/cardportal/jobs"
 	"github.com/cardportal/cardportal/locale"
 	"github.com/cardportal/cardportal/notify"
@@ -32,6 +33,17 @@ type Service struct {
 	log      *slog.Logger
 	// Batch is the accounts per close transaction (default DefaultBatch).
 	Batch int
+	// ready, when set, hears of each new statement before its email notice and says
+	// whether the member still wants that email (SetReady).
+	ready func(ctx context.Context, member identity.MemberID, st Statement) (email bool)
+}
+
+// SetReady lets the member's alert preferences (SPEC AC12) decide the "statement
+// ready" notice: f may raise the alert on the member's other channels and reports
+// whether the email, which carries the statement's figures, goes too. Without it
+// every new statement's email goes.
+func (s *Service) SetReady(f func(ctx context.Context, member identity.MemberID, st Statement) (email bool)) {
+	s.ready = f
 }
 
 // New returns a Service.
@@ -125,6 +137,9 @@ func (s *Service) notice(ctx context.Context, st Statement) {
 		if err != nil && !cp.IsKind(err, cp.NotFound) {
 			s.log.ErrorContext(ctx, "statement notice", "account", st.AccountID, "err", err)
 		}
+		return
+	}
+	if s.ready != nil && !s.ready(ctx, identity.MemberID(rc.MemberID), st) {
 		return
 	}
 	loc := locale.Negotiate(rc.Locale, "")

@@ -226,3 +226,25 @@ func pdfText(t *testing.T, pdf []byte) string {
 func out2text(s string) string {
 	return strings.NewReplacer("\u202f", " ", "\u00a0", " ").Replace(s)
 }
+
+// TestReadyPreferences: the member's alert preferences decide the email notice.
+func TestReadyPreferences(t *testing.T) {
+	for _, wants := range []bool{false, true} {
+		s, svc, n := setup(t)
+		var heard []int64
+		svc.SetReady(func(_ context.Context, member identity.MemberID, st statement.Statement) bool {
+			heard = append(heard, st.AccountID)
+			return wants
+		})
+		post(t, s, "buy", account.Purchase, 1000, date(2026, 1, 20), "Books", 1000)
+		if _, err := svc.Close(t.Context(), date(2026, 2, 1)); err != nil {
+			t.Fatal(err)
+		}
+		if len(heard) != 1 || heard[0] != 10 {
+			t.Errorf("wants email %v: the hook heard of %v, want account 10's statement", wants, heard)
+		}
+		if got := len(n.msgs); (got == 1) != wants {
+			t.Errorf("wants email %v: %d notices sent", wants, got)
+		}
+	}
+}

@@ -149,6 +149,7 @@ func build(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 	a.payments = payment.New(a.store, a.store, a.hsm, notifier, payment.DefaultConfig, now, log)
 	paymentAlerts(a.payments, a.alerts, log) // payments.go
 	a.statements = statement.New(a.store, a.store, notifier, statement.DefaultRules, now, log)
+	statementAlerts(a.statements, a.alerts, log) // statements.go
 	if a.rewards, a.offers, err = buildRewards(ctx, c, a.store, now, log); err != nil {
 		return fail(fmt.Errorf("rewards: %w", err))
 	}

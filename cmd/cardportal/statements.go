@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cardportal/cardportal/alerts"
+	"github.com/cardportal/cardportal/identity"
 	"github.com/cardportal/cardportal/jobs"
 	"github.com/cardportal/cardportal/sqlstore"
 	"github.com/cardportal/cardportal/statement"
@@ -74,4 +76,33 @@ func startStatements(ctx context.Context, store *sqlstore.Store, svc *statement.
 	})
 	wg.Go(func() { r.Run(ctx) })
 	return func() { cancel(); wg.Wait() }
+}
+
+// statementAlerts lets the member's "statement ready" preference (SPEC AC12) decide
+// the statement's notice: SMS and push through the alerts, the email — which carries
+// the statement's figures — from the statement service when the member wants it. If
+// the preferences cannot be read, the email goes: a statement is worth telling about.
+func statementAlerts(svc *statement.Service, al *alerts.Service, log *slog.Logger) {
+	svc.SetReady(func(ctx context.Context, member identity.MemberID, st statement.Statement) bool {
+		prefs, err := al.Prefs(ctx, member)
+		if err != nil {
+			log.ErrorContext(ctx, "statement alert preferences", "member", member, "err", err)
+			return true
+		}
+		email := false
+		for _, a := range alerts.StatementReadyAlert(prefs, st.Closing, st.Currency, st.DueDate) {
+			var others []alerts.Channel
+			for _, ch := range a.Channels {
+				if ch == alerts.Email {
+					email = true
+				} else {
+					others = append(others, ch)
+				}
+			}
+			if a.Channels = others; len(others) > 0 {
+				al.Send(ctx, member, []alerts.Alert{a})
+			}
+		}
+		return email
+	})
 }
