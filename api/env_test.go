@@ -25,8 +25,10 @@ import (
 	"github.com/cardportal/cardportal/identity"
 	"github.com/cardportal/cardportal/issuer"
 	"github.com/cardportal/cardportal/notify"
+	"github.com/cardportal/cardportal/offers"
 	"github.com/cardportal/cardportal/passhash"
 	"github.com/cardportal/cardportal/payment"
+	"github.com/cardportal/cardportal/rewards"
 	"github.com/cardportal/cardportal/safehttp"
 	"github.com/cardportal/cardportal/sqlite"
 	"github.com/cardportal/cardportal/sqlstore"
@@ -65,6 +67,8 @@ type env struct {
 	cards   *cardservice.Service
 	pays    *payment.Service
 	stmts   *statement.Service
+	rewards *rewards.Service
+	offers  *offers.Service
 	logs    *cardportaltest.LogBuffer
 	alice   holder // basic card member of account 1
 	bob     holder // additional card member of account 1
@@ -135,8 +139,9 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	e.cards = cardservice.New(store, hsm, notifier, cardservice.Config{}, e.clock.Now, log)
 	e.pays = payment.New(store, store, hsm, notifier, payment.Config{}, e.clock.Now, log)
 	e.stmts = statement.New(store, store, notifier, statement.DefaultRules, e.clock.Now, log)
+	e.rewards, e.offers = rewards.New(store, e.clock.Now, log), offers.New(store, store, e.clock.Now, log)
 	api := NewHandler(Deps{Identity: e.ident, Accounts: cfg.accounts(store), Log: log, Now: e.clock.Now, Cards: e.cards, Ledger: store,
-		Payments: e.pays, Statements: e.stmts,
+		Payments: e.pays, Statements: e.stmts, Rewards: e.rewards, Offers: e.offers,
 		// details_test.go
 		Details:  details.New(store, e.ident, notifier, e.clock.Now, log),
 		Alerts:   alerts.New(store, notifier, e.clock.Now, log),

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,26 +11,15 @@ import (
 	"github.com/cardportal/cardportal/account"
 	"github.com/cardportal/cardportal/offers"
 	"github.com/cardportal/cardportal/rewards"
-	"github.com/cardportal/cardportal/safehttp"
 )
 
-// rewardsEnv is the API with the rewards and offers services over the env's store, a
-// programme for the fixture's gold product and a purchase that earns 9,000 points on
-// Alice's account.
-type rewardsEnv struct {
-	*env
-	rewards *rewards.Service
-	offers  *offers.Service
-}
+// rewardsEnv is the env with a programme for the fixture's gold product and a
+// purchase that earns 9,000 points on Alice's account.
+type rewardsEnv struct{ *env }
 
 func newRewardsEnv(t *testing.T) *rewardsEnv {
 	e := newEnv(t)
-	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	re := &rewardsEnv{env: e, rewards: rewards.New(e.store, e.clock.Now, log), offers: offers.New(e.store, e.store, e.clock.Now, log)}
-	e.h = safehttp.Observe(safehttp.Options{Log: log}, NewHandler(Deps{
-		Identity: e.ident, Accounts: e.store, Log: log, Now: e.clock.Now, Cards: e.cards, Ledger: e.store,
-		Rewards: re.rewards, Offers: re.offers,
-	}))
+	re := &rewardsEnv{env: e}
 	ctx := context.Background()
 	err := e.store.LoadRewards(ctx, rewards.Programme{
 		Rates: []rewards.ProgrammeRate{{ProductCode: "gold", PointsPer: 1}, {ProductCode: "gold", MCC: "5411", PointsPer: 3}},
