@@ -149,7 +149,8 @@ func TestMemberJourney(t *testing.T) {
 	}
 	wantAccounts := []accountJSON{{
 		AccountID: 1, Product: "Gold Card", Currency: "USD", Balance: balance, AvailableCredit: 500000 - balance,
-		CreditLimit: 500000, // nothing due before the first statement (statements_test.go)
+		CreditLimit:   500000,     // nothing due before the first statement (statements_test.go)
+		PointsBalance: new(int64), // no points before the first sweep (rewards_test.go)
 		Cards: []cardJSON{
 			{CardID: 11, LastDigits: e.alice.last, HolderName: "Alice Example", Basic: true, State: "active", Expiry: "12/29"},
 			{CardID: 12, LastDigits: e.bob.last, HolderName: "Bob Example", Basic: false, State: "active", Expiry: "12/29"},
