@@ -231,9 +231,12 @@ func (c config) validate() error {
 // memoryLimit is the Go soft memory limit to set, in bytes, or 0 for none. Each
 // password hash allocates its argon2 memory afresh, so under a login storm garbage
 // piles up at several MiB per millisecond; with the default GOGC the heap target
-// doubles the live hashes and RSS overshoots. A limit a little above what the
-// concurrent hashes need makes the collector keep pace instead (measured: peak RSS
-// 164 MiB without, 120 MiB with, and no loss of logins/s).
+// doubles the live hashes and RSS overshoots. A limit above what the concurrent
+// hashes need makes the collector keep pace instead; room for one more round of them
+// keeps it from running, and returning pages, after nearly every hash. Measured with
+// the bench command on 2 cores (m=19 MiB): a limit of 1.5 rounds (105 MiB) gave
+// logins at 68-70% of the hash ceiling and a peak RSS of 133 MiB; 2 rounds (124 MiB)
+// 80-82% and 148 MiB; none 82-87% and 152 MiB.
 func (c config) memoryLimit(getenv func(string) string, cores int) int64 {
 	switch {
 	case getenv("GOMEMLIMIT") != "" || c.MemoryLimitMiB < 0:
@@ -246,5 +249,5 @@ func (c config) memoryLimit(getenv func(string) string, cores int) int64 {
 		hashes = cores
 	}
 	const base = 48 << 20 // the program's own heap, SQLite caches and stacks
-	return base + int64(hashes)*int64(c.ArgonMemory)<<10*3/2
+	return base + int64(hashes)*int64(c.ArgonMemory)<<10*2
 }

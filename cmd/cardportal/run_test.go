@@ -325,7 +325,7 @@ func TestTwoInstancesSharePostgres(t *testing.T) {
 func TestMemoryLimit(t *testing.T) {
 	none := func(string) string { return "" }
 	c := config{ArgonMemory: 19456}
-	if got, want := c.memoryLimit(none, 2), int64(48<<20+2*19456<<10*3/2); got != want {
+	if got, want := c.memoryLimit(none, 2), int64(48<<20+2*19456<<10*2); got != want {
 		t.Errorf("derived limit %d, want %d", got, want)
 	}
 	if four := c.memoryLimit(none, 4); four <= c.memoryLimit(none, 2) {
