@@ -15,11 +15,14 @@ import (
 // cards: the account figures, then its cards.
 func (s *Store) Summaries(ctx context.Context, cardholderID int64) ([]account.Summary, error) {
 	const op = "sqlstore.Summaries"
-	// The CAST keeps PostgreSQL's SUM over BIGINT (a NUMERIC) an integer.
+	// The balance and holds are the running totals the postings' triggers keep
+	// (migration 00012): every dashboard and API call reads them, and summing an
+	// account's whole history there grows with it. The ledger's property test
+	// (storetest testLedgerBalance) checks them against sums it computes itself.
 	rows, err := s.read.QueryContext(ctx, `
 SELECT a.id, p.name, a.currency, a.credit_limit,
-       CAST(COALESCE((SELECT SUM(x.amount) FROM postings x WHERE x.account_id = a.id AND x.status = 'posted'), 0) AS BIGINT),
-       CAST(COALESCE((SELECT SUM(x.amount) FROM postings x WHERE x.account_id = a.id AND x.status = 'pending'), 0) AS BIGINT),
+       COALESCE((SELECT t.posted FROM account_totals t WHERE t.account_id = a.id), 0),
+       COALESCE((SELECT t.pending FROM account_totals t WHERE t.account_id = a.id), 0),
        h.basic
   FROM cardholders h
   JOIN accounts a ON a.id = h.account_id
