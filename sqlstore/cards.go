@@ -50,7 +50,7 @@ SELECT c.id, c.account_id, c.cardholder_id, h.name, h.birth_date, h.basic,
   JOIN cardholders h ON h.id = c.cardholder_id
  WHERE m.id = $1`
 
-func scanMemberCard(row interface{ Scan(...any) error }) (cardservice.Card, error) {
+func scanMemberCard(row rowScanner) (cardservice.Card, error) {
 	var (
 		c                 cardservice.Card
 		birth, state      string
@@ -102,16 +102,8 @@ func (s *Store) MemberCards(ctx context.Context, member identity.MemberID) ([]ca
 	if err != nil {
 		return nil, cp.E(op, cp.Internal, "", err)
 	}
-	defer rows.Close()
-	out := []cardservice.Card{}
-	for rows.Next() {
-		c, err := scanMemberCard(rows)
-		if err != nil {
-			return nil, cp.E(op, cp.Internal, "", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collect(rows, scanMemberCard)
+	if err != nil {
 		return nil, cp.E(op, cp.Internal, "", err)
 	}
 	return out, nil

@@ -66,16 +66,8 @@ func (s *Store) disputeList(ctx context.Context, op, query string, args ...any) 
 	if err != nil {
 		return nil, cp.E(op, cp.Internal, "", err)
 	}
-	defer rows.Close()
-	out := []disputes.Dispute{}
-	for rows.Next() {
-		d, err := scanDispute(rows)
-		if err != nil {
-			return nil, cp.E(op, cp.Internal, "", err)
-		}
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collect(rows, scanDispute)
+	if err != nil {
 		return nil, cp.E(op, cp.Internal, "", err)
 	}
 	return out, nil

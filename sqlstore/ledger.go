@@ -27,6 +27,21 @@ const txFrom = ` FROM postings p
 
 type rowScanner interface{ Scan(dest ...any) error }
 
+// collect scans every row with scan and closes rows. It never returns a nil slice, so
+// an empty list encodes as [] rather than null.
+func collect[T any](rows *sql.Rows, scan func(rowScanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 func scanTransaction(r rowScanner) (account.Transaction, error) {
 	var (
 		t                     account.Transaction

@@ -85,16 +85,8 @@ func (s *Store) BankAccounts(ctx context.Context, accountID int64) ([]payment.Ba
 	if err != nil {
 		return nil, cp.E(op, cp.Internal, "", err)
 	}
-	defer rows.Close()
-	out := []payment.BankAccount{}
-	for rows.Next() {
-		b, err := scanBank(rows)
-		if err != nil {
-			return nil, cp.E(op, cp.Internal, "", err)
-		}
-		out = append(out, b)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collect(rows, scanBank)
+	if err != nil {
 		return nil, cp.E(op, cp.Internal, "", err)
 	}
 	return out, nil
@@ -262,16 +254,8 @@ func (s *Store) Payments(ctx context.Context, accountID int64, limit int) ([]pay
 	if err != nil {
 		return nil, cp.E(op, cp.Internal, "", err)
 	}
-	defer rows.Close()
-	out := []payment.Payment{}
-	for rows.Next() {
-		p, err := scanPayment(rows)
-		if err != nil {
-			return nil, cp.E(op, cp.Internal, "", err)
-		}
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collect(rows, scanPayment)
+	if err != nil {
 		return nil, cp.E(op, cp.Internal, "", err)
 	}
 	return out, nil

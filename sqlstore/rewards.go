@@ -91,16 +91,8 @@ func (s *Store) Catalogue(ctx context.Context) ([]rewards.Item, error) {
 	if err != nil {
 		return nil, cp.E(op, cp.Internal, "", err)
 	}
-	defer rows.Close()
-	out := []rewards.Item{}
-	for rows.Next() {
-		it, err := scanItem(rows)
-		if err != nil {
-			return nil, cp.E(op, cp.Internal, "", err)
-		}
-		out = append(out, it)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collect(rows, scanItem)
+	if err != nil {
 		return nil, cp.E(op, cp.Internal, "", err)
 	}
 	return out, nil
@@ -218,16 +210,8 @@ func (s *Store) Redemptions(ctx context.Context, accountID int64, limit int) ([]
 	if err != nil {
 		return nil, cp.E(op, cp.Internal, "", err)
 	}
-	defer rows.Close()
-	out := []rewards.Redemption{}
-	for rows.Next() {
-		x, err := scanRedemption(rows)
-		if err != nil {
-			return nil, cp.E(op, cp.Internal, "", err)
-		}
-		out = append(out, x)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collect(rows, scanRedemption)
+	if err != nil {
 		return nil, cp.E(op, cp.Internal, "", err)
 	}
 	return out, nil

@@ -231,16 +231,8 @@ SELECT `+statementColumns+` FROM statements s
 	if err != nil {
 		return nil, cp.E(op, cp.Internal, "", err)
 	}
-	defer rows.Close()
-	out := []statement.Statement{}
-	for rows.Next() {
-		st, err := scanStatement(rows)
-		if err != nil {
-			return nil, cp.E(op, cp.Internal, "", err)
-		}
-		out = append(out, st)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collect(rows, scanStatement)
+	if err != nil {
 		return nil, cp.E(op, cp.Internal, "", err)
 	}
 	return out, nil
