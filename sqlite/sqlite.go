@@ -57,7 +57,8 @@ func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
 	if strings.Contains(path, "?") {
 		sep = "&" // a file: URI with parameters of its own
 	}
-	write, err := sql.Open("sqlite", path+sep+common+"&_pragma=journal_mode(WAL)&_txlock=immediate")
+	write, err := sql.Open("sqlite", path+sep+common+"&_pragma=journal_mode(WAL)&_txlock=immediate"+
+		fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", safetyPages)) // see checkpoint.go
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
@@ -83,7 +84,16 @@ func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
 		read.Close()
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	return sqlstore.New(write, read, dialect), nil
+	own, err := sql.Open("sqlite", path+sep+common)
+	if err != nil {
+		write.Close()
+		read.Close()
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	own.SetMaxOpenConns(1)
+	st := sqlstore.New(write, read, dialect)
+	st.OnClose(startCheckpointer(write, own).close)
+	return st, nil
 }
 
 // openMemory serves reads and writes from one connection: an in-memory database

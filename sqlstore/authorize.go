@@ -36,14 +36,10 @@ var _ authorize.Store = (*Store)(nil)
 // to its number modulo their count, so one account's messages always queue in one
 // place; SQLite has one writer and so one committer.
 //
-// Measured tail (cardportal load, SQLite): most of the p99 at 1,000-3,000/s is
-// SQLite's automatic WAL checkpoint, which runs inside the commit that takes the WAL
-// past 1000 pages, with two fsyncs, and stalls the decisions queued behind it (with
-// autocheckpoint off, p99 at 3,000/s fell from 11-17 ms to 6-7 ms). Checkpointing
-// from another connection alone does not do: with the committer always appending,
-// the WAL is never fully backfilled at the start of a write, so it never restarts
-// and grows without bound. Doing it right needs the committer to let a background
-// checkpoint catch up now and then; not done yet.
+// Measured tail (cardportal load, SQLite): most of the p99 at 1,000-3,000/s was
+// SQLite's automatic WAL checkpoint, which ran inside the commit that took the WAL
+// past 1000 pages, with two fsyncs, and stalled the decisions queued behind it. The
+// sqlite package now checkpoints off the write path (sqlite/checkpoint.go).
 const (
 	maxBatch     = 256
 	pgCommitters = 4

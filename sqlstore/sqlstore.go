@@ -71,6 +71,8 @@ type Store struct {
 	read   *readPool
 	readDB *sql.DB
 	d      Dialect
+	// closers run first in Close: the adapter's own background work on the pools.
+	closers []func() error
 }
 
 // New returns a Store that writes through write and reads through read, which may be
@@ -84,6 +86,10 @@ func New(write, read *sql.DB, d Dialect) *Store {
 	}
 	return &Store{write: write, read: newReadPool(read), readDB: read, d: d}
 }
+
+// OnClose has Close call f before it closes the pools, for an adapter's background
+// work on them (SQLite's checkpointer).
+func (s *Store) OnClose(f func() error) { s.closers = append(s.closers, f) }
 
 // Ping checks that both pools can reach the database, for readiness probes.
 func (s *Store) Ping(ctx context.Context) error {
@@ -101,7 +107,11 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes both pools.
 func (s *Store) Close() error {
 	s.StopCommitters() // authorisations' group commit (authorize.go)
-	err := s.read.close()
+	var err error
+	for _, f := range s.closers {
+		err = errors.Join(err, f())
+	}
+	err = errors.Join(err, s.read.close())
 	err = errors.Join(err, s.write.Close())
 	if s.readDB != s.write {
 		err = errors.Join(err, s.readDB.Close())

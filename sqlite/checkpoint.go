@@ -1,0 +1,102 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// WAL checkpoints. Left to itself SQLite checkpoints inside the commit that takes the
+// WAL past wal_autocheckpoint pages (1000 by default): that commit copies every page
+// back into the database file and syncs both files before its caller hears back, and
+// every writer queued behind it waits too. Under a steady stream of authorisations
+// that was most of their p99.
+//
+// So the copying is done off the write path, by a checkpointer with a connection of
+// its own: a PASSIVE checkpoint copies what it can while the writer goes on
+// appending. That alone would let the WAL grow for ever, because SQLite restarts the
+// WAL from its beginning only at the start of a write when every frame in it has been
+// copied back, and a writer that never pauses always leaves a few new ones. So once
+// the WAL passes restartPages and a passive pass has left little to copy, the
+// checkpointer takes the one write connection from the pool (queueing like any
+// writer, between two transactions) and runs a FULL checkpoint there: it copies only
+// the frames written since the passive pass, and the next write starts the WAL
+// afresh. The writer's pause is that short copy and two syncs, a few times a minute
+// at the highest load, instead of a full checkpoint several times a second.
+//
+// wal_autocheckpoint stays on as a safety net, at safetyPages, for when the
+// checkpointer cannot keep up or another process writes without one.
+var ( // variables for the tests
+	checkpointEvery = 100 * time.Millisecond
+	restartPages    = 8192 // 32 MiB of 4 KiB pages
+	// fullLeft is how many uncopied frames make a FULL checkpoint worth its pause;
+	// with more, another passive pass goes first.
+	fullLeft    = 512
+	safetyPages = 4 * restartPages
+)
+
+type checkpointer struct {
+	write, own *sql.DB
+	log        *slog.Logger
+	stop       chan struct{}
+	done       sync.WaitGroup
+}
+
+func startCheckpointer(write, own *sql.DB) *checkpointer {
+	c := &checkpointer{write: write, own: own, log: slog.Default(), stop: make(chan struct{})}
+	c.done.Add(1)
+	go c.loop()
+	return c
+}
+
+func (c *checkpointer) loop() {
+	defer c.done.Done()
+	t := time.NewTicker(checkpointEvery)
+	defer t.Stop()
+	ctx := context.Background()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+		}
+		if err := c.pass(ctx); err != nil {
+			c.log.Warn("sqlite checkpoint", "err", err)
+		}
+	}
+}
+
+// pass runs one passive checkpoint and, if the WAL is long and nearly all copied,
+// the short full one that lets it restart.
+func (c *checkpointer) pass(ctx context.Context) error {
+	logged, copied, err := checkpoint(ctx, c.own, "PASSIVE")
+	if err != nil {
+		return err
+	}
+	if logged < restartPages || logged-copied > fullLeft {
+		return nil
+	}
+	_, _, err = checkpoint(ctx, c.write, "FULL")
+	return err
+}
+
+// checkpoint runs PRAGMA wal_checkpoint(mode) and returns the WAL's length in frames
+// and how many of them are now copied back. A busy result (another checkpoint, or
+// readers that FULL could not wait out) is not an error: the next pass tries again.
+func checkpoint(ctx context.Context, db *sql.DB, mode string) (logged, copied int, err error) {
+	var busy int
+	row := db.QueryRowContext(ctx, "PRAGMA wal_checkpoint("+mode+")")
+	if err := row.Scan(&busy, &logged, &copied); err != nil {
+		return 0, 0, fmt.Errorf("wal_checkpoint(%s): %w", mode, err)
+	}
+	return logged, copied, nil
+}
+
+func (c *checkpointer) close() error {
+	close(c.stop)
+	c.done.Wait()
+	return c.own.Close()
+}
