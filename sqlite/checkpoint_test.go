@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"testing"
@@ -20,7 +21,9 @@ func TestCheckpointerRestartsWAL(t *testing.T) {
 	checkpointEvery, restartPages, fullLeft = 5*time.Millisecond, 64, 32
 
 	const pages = 3000
-	run := func(withCheckpointer bool) (walPages int64) {
+	// run returns the WAL file's size in pages and its checkpoint sequence number
+	// (bytes 12-15 of the WAL header), which counts the WAL's restarts.
+	run := func(withCheckpointer bool) (walPages int64, restarts uint32) {
 		path := filepath.Join(t.TempDir(), "wal.db")
 		write, err := sql.Open("sqlite", path+"?"+common+"&_pragma=journal_mode(WAL)&_txlock=immediate&_pragma=wal_autocheckpoint(0)")
 		if err != nil {
@@ -53,18 +56,21 @@ func TestCheckpointerRestartsWAL(t *testing.T) {
 		if err := write.QueryRowContext(ctx, "SELECT count(*) FROM t").Scan(&n); err != nil || n != pages {
 			t.Fatalf("rows = %d, %v; want %d", n, err, pages)
 		}
-		fi, err := os.Stat(path + "-wal")
-		if err != nil {
-			t.Fatal(err)
+		wal, err := os.ReadFile(path + "-wal")
+		if err != nil || len(wal) < 32 {
+			t.Fatalf("read WAL: %d bytes, %v", len(wal), err)
 		}
-		return fi.Size() / 4096
+		return int64(len(wal)) / 4096, binary.BigEndian.Uint32(wal[12:16])
 	}
-	if got := run(false); got < pages {
-		t.Fatalf("control: WAL of %d pages without a checkpointer; the test writes too little", got)
+	if size, restarts := run(false); size < pages || restarts != 0 {
+		t.Fatalf("control: WAL of %d pages and %d restarts without a checkpointer; want every page and none", size, restarts)
 	}
-	// Between two passes the writer may add a few hundred pages, and a restart waits
-	// for a pass that leaves under fullLeft uncopied.
-	if got := run(true); got > pages/3 {
-		t.Errorf("WAL grew to %d pages with the checkpointer (restart at %d)", got, restartPages)
+	// How far the WAL grows between restarts depends on how promptly a busy machine
+	// runs the checkpointer, so the bound is loose: it must have started again
+	// several times and so never held everything that was written.
+	size, restarts := run(true)
+	t.Logf("WAL %d pages, %d restarts", size, restarts)
+	if size >= pages*2/3 || restarts < 3 {
+		t.Errorf("WAL of %d pages after %d restarts with the checkpointer (restart at %d)", size, restarts, restartPages)
 	}
 }
