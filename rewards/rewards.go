@@ -264,6 +264,9 @@ type Store interface {
 	RewardsAccount(ctx context.Context, cardholderID, accountID int64) (Account, error)
 	// PointsBalance is the sum of the account's points entries.
 	PointsBalance(ctx context.Context, accountID int64) (int64, error)
+	// HolderPointsBalance is PointsBalance if cardholderID is on the account; NotFound
+	// otherwise.
+	HolderPointsBalance(ctx context.Context, cardholderID, accountID int64) (int64, error)
 	// PointsHistory returns the account's non-zero entries, newest first, at most
 	// limit.
 	PointsHistory(ctx context.Context, accountID int64, limit int) ([]Entry, error)

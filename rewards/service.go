@@ -54,13 +54,9 @@ func (s *Service) Account(ctx context.Context, cardholderID, accountID int64) (A
 // Balance is the account's points balance. Returns NotFound if the holder is not on
 // the account.
 func (s *Service) Balance(ctx context.Context, cardholderID, accountID int64) (int64, error) {
-	const op = "rewards.Balance"
-	if _, err := s.Account(ctx, cardholderID, accountID); err != nil {
-		return 0, err
-	}
-	b, err := s.store.PointsBalance(ctx, accountID)
+	b, err := s.store.HolderPointsBalance(ctx, cardholderID, accountID)
 	if err != nil {
-		return 0, cp.E(op, cp.Internal, "", err)
+		return 0, scoped("rewards.Balance", err)
 	}
 	return b, nil
 }

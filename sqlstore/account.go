@@ -2,52 +2,67 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	cp "github.com/cardportal/cardportal"
 	"github.com/cardportal/cardportal/account"
+	"github.com/cardportal/cardportal/statement"
 )
 
 // Summaries returns the card holder's account, with its balance derived from the
 // posted postings and its pending holds from the pending ones (see account's ledger
-// chart), and the cards the holder may see on it: all of them for the basic card
-// member, only their own for an additional one. Two queries, whatever the number of
-// cards: the account figures, then its cards.
+// chart), the figures of its last statement, and the cards the holder may see on it:
+// all of them for the basic card member, only their own for an additional one. Every
+// dashboard and app start reads this, so it is few queries whatever the history: the
+// account with its running totals and last statement, the payments since that
+// statement when it showed a debt, then the cards.
 func (s *Store) Summaries(ctx context.Context, cardholderID int64) ([]account.Summary, error) {
 	const op = "sqlstore.Summaries"
 	// The balance and holds are the running totals the postings' triggers keep
-	// (migration 00012): every dashboard and API call reads them, and summing an
-	// account's whole history there grows with it. The ledger's property test
-	// (storetest testLedgerBalance) checks them against sums it computes itself.
+	// (migration 00012): summing an account's whole history here would grow with it.
+	// The ledger's property test (storetest testLedgerBalance) checks them against
+	// sums it computes itself.
 	rows, err := s.read.QueryContext(ctx, `
 SELECT a.id, p.name, a.currency, a.credit_limit,
-       COALESCE((SELECT t.posted FROM account_totals t WHERE t.account_id = a.id), 0),
-       COALESCE((SELECT t.pending FROM account_totals t WHERE t.account_id = a.id), 0),
-       h.basic
+       COALESCE(t.posted, 0), COALESCE(t.pending, 0), h.basic,
+       COALESCE(s.closing_date, ''), COALESCE(s.due_date, ''), COALESCE(s.closing_balance, 0), COALESCE(s.minimum_due, 0)
   FROM cardholders h
   JOIN accounts a ON a.id = h.account_id
   JOIN products p ON p.id = a.product_id
+  LEFT JOIN account_totals t ON t.account_id = a.id
+  LEFT JOIN statements s ON s.id = (SELECT l.id FROM statements l WHERE l.account_id = a.id ORDER BY l.closing_date DESC LIMIT 1)
  WHERE h.id = $1`, cardholderID)
 	if err != nil {
 		return nil, cp.E(op, cp.Internal, "", err)
 	}
-	// Read to the end and close before the second query: on a single-connection pool
+	// Read to the end and close before the next query: on a single-connection pool
 	// (an in-memory SQLite database) an open result set would hold the connection.
 	var (
 		out   []account.Summary
 		basic []bool
+		last  []statement.Statement
 	)
 	for rows.Next() {
 		var (
-			sum account.Summary
-			b   bool
+			sum          account.Summary
+			b            bool
+			st           statement.Statement
+			closing, due string
 		)
 		if err := rows.Scan(&sum.AccountID, &sum.ProductName, &sum.Currency, &sum.CreditLimit,
-			&sum.Balance, &sum.Pending, &b); err != nil {
+			&sum.Balance, &sum.Pending, &b, &closing, &due, &st.Closing, &st.MinimumDue); err != nil {
 			rows.Close()
 			return nil, cp.E(op, cp.Internal, "", err)
 		}
-		out, basic = append(out, sum), append(basic, b)
+		var err1, err2 error
+		st.ClosingDate, err1 = fromCivilDate(closing)
+		st.DueDate, err2 = fromCivilDate(due)
+		if err := errors.Join(err1, err2); err != nil {
+			rows.Close()
+			return nil, cp.E(op, cp.Internal, "", err)
+		}
+		out, basic, last = append(out, sum), append(basic, b), append(last, st)
 	}
 	err = rows.Err()
 	rows.Close()
@@ -60,9 +75,7 @@ SELECT a.id, p.name, a.currency, a.credit_limit,
 	// A holder belongs to one account in this schema, so one card query serves; should
 	// that change, this loop keeps the shape right at one query per account.
 	for i := range out {
-		// What is due comes from the last statement (sqlstore/statements.go), never
-		// from a stored figure that could drift from it.
-		if err := s.statementFigures(ctx, &out[i]); err != nil {
+		if err := s.statementFigures(ctx, &out[i], last[i]); err != nil {
 			return nil, cp.E(op, cp.Internal, "", fmt.Errorf("account %d: %w", out[i].AccountID, err))
 		}
 		cards, err := s.summaryCards(ctx, out[i].AccountID, cardholderID, basic[i])

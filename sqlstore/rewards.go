@@ -30,12 +30,26 @@ SELECT a.id, a.currency, p.code, h.basic
 	return a, nil
 }
 
-// PointsBalance sums the account's entries.
+// PointsBalance reads the account's running total of its entries (migration 00016).
 func (s *Store) PointsBalance(ctx context.Context, accountID int64) (int64, error) {
 	var b int64
-	err := s.read.QueryRowContext(ctx, `SELECT COALESCE(SUM(points), 0) FROM reward_points WHERE account_id = $1`, accountID).Scan(&b)
+	err := s.read.QueryRowContext(ctx, `SELECT COALESCE((SELECT points FROM reward_totals WHERE account_id = $1), 0)`, accountID).Scan(&b)
 	if err != nil {
 		return 0, cp.E("sqlstore.PointsBalance", cp.Internal, "", err)
+	}
+	return b, nil
+}
+
+// HolderPointsBalance is PointsBalance for a holder on the account, in one query.
+// Returns NotFound if the holder is not on it.
+func (s *Store) HolderPointsBalance(ctx context.Context, cardholderID, accountID int64) (int64, error) {
+	var b int64
+	err := s.read.QueryRowContext(ctx, `
+SELECT COALESCE(t.points, 0)
+  FROM cardholders h LEFT JOIN reward_totals t ON t.account_id = h.account_id
+ WHERE h.id = $1 AND h.account_id = $2`, cardholderID, accountID).Scan(&b)
+	if err != nil {
+		return 0, notFoundOr("sqlstore.HolderPointsBalance", err)
 	}
 	return b, nil
 }
@@ -157,7 +171,7 @@ ON CONFLICT (account_id) DO NOTHING`, r.AccountID); err != nil {
 			return cp.E(op, cp.Internal, "", err)
 		}
 		var balance int64
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(points), 0) FROM reward_points WHERE account_id = $1`,
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE((SELECT points FROM reward_totals WHERE account_id = $1), 0)`,
 			r.AccountID).Scan(&balance); err != nil {
 			return cp.E(op, cp.Internal, "", err)
 		}

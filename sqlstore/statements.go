@@ -290,22 +290,6 @@ SELECT m.id, CASE WHEN m.email <> '' THEN m.email ELSE h.email END, m.locale
 	return r, nil
 }
 
-// latestStatement is the account's newest statement for the dashboard, with the
-// payments dated since it closed; ok is false when it has none.
-func (s *Store) latestStatement(ctx context.Context, accountID int64) (st statement.Statement, paid int64, ok bool, err error) {
-	st, err = scanStatement(s.read.QueryRowContext(ctx, `
-SELECT `+statementColumns+` FROM statements s WHERE s.account_id = $1
- ORDER BY s.closing_date DESC LIMIT 1`, accountID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return statement.Statement{}, 0, false, nil
-	}
-	if err != nil {
-		return statement.Statement{}, 0, false, err
-	}
-	paid, err = s.paymentsBetween(ctx, accountID, micros(statement.EndOfDay(st.ClosingDate)), math.MaxInt64)
-	return st, paid, err == nil, err
-}
-
 // statementLoadColumns and statementLoadRow write a dataset's statements in
 // LoadIssuer.
 var statementLoadColumns = []string{"id", "account_id", "period_start", "closing_date", "due_date", "currency",
@@ -329,18 +313,22 @@ func accountCycleDay(a issuer.Account) int {
 }
 
 // statementFigures fills a dashboard summary's due date, minimum due and statement
-// balance from the account's last statement: the minimum due less the payments dated
-// since it closed (statement.MinimumRemaining), and a due date only when the statement
-// balance was a debt.
-func (s *Store) statementFigures(ctx context.Context, sum *account.Summary) error {
-	st, paid, ok, err := s.latestStatement(ctx, sum.AccountID)
-	if err != nil || !ok {
-		return err
+// balance from the account's last statement st (zero if none): the minimum due less
+// the payments dated since it closed (statement.MinimumRemaining), and a due date
+// only when the statement balance was a debt.
+func (s *Store) statementFigures(ctx context.Context, sum *account.Summary, st statement.Statement) error {
+	if st.ClosingDate.IsZero() {
+		return nil
 	}
 	sum.StatementBalance, sum.StatementDate = st.Closing, st.ClosingDate
-	if st.Closing > 0 {
-		sum.PaymentDue = st.DueDate
-		sum.MinimumDue = statement.MinimumRemaining(st, paid)
+	if st.Closing <= 0 {
+		return nil
 	}
+	paid, err := s.paymentsBetween(ctx, sum.AccountID, micros(statement.EndOfDay(st.ClosingDate)), math.MaxInt64)
+	if err != nil {
+		return err
+	}
+	sum.PaymentDue = st.DueDate
+	sum.MinimumDue = statement.MinimumRemaining(st, paid)
 	return nil
 }

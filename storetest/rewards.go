@@ -650,5 +650,8 @@ func testRewardsSweepConcurrent(t *testing.T, s Store, db *sql.DB) {
 		if n := count(t, db, `SELECT COUNT(*) FROM reward_points WHERE account_id = 10`); n != 331 {
 			t.Errorf("%d points entries, want one for each of the 331 purchases and refunds", n)
 		}
+		if sum := count(t, db, `SELECT SUM(points) FROM reward_points WHERE account_id = 10`); int64(sum) != want {
+			t.Errorf("entries sum to %d, want the balance %d", sum, want)
+		}
 	}
 }
