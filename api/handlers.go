@@ -397,11 +397,7 @@ type cardJSON struct {
 // for its own locale.
 func (s *server) accounts(c *call) (int, any, error) {
 	ctx := c.r.Context()
-	m, err := s.member(c)
-	if err != nil {
-		return 0, nil, err
-	}
-	sums, err := s.accts.Summaries(ctx, m.CardholderID)
+	sums, err := s.accts.Summaries(ctx, c.sess.CardholderID)
 	if err != nil {
 		return 0, nil, cp.E("api.accounts", cp.Internal, "", err)
 	}
@@ -411,7 +407,7 @@ func (s *server) accounts(c *call) (int, any, error) {
 	for _, a := range sums {
 		out.Accounts = append(out.Accounts, newAccountJSON(a))
 	}
-	if err := s.pointsBalances(c, m.CardholderID, out.Accounts); err != nil {
+	if err := s.pointsBalances(c, c.sess.CardholderID, out.Accounts); err != nil {
 		return 0, nil, err
 	}
 	return http.StatusOK, out, nil

@@ -94,11 +94,7 @@ func (s *server) rewardsScope(c *call) (holder, acct int64, err error) {
 	if acct, err = pathAccountID(c, "id"); err != nil {
 		return 0, 0, err
 	}
-	m, err := s.member(c)
-	if err != nil {
-		return 0, 0, err
-	}
-	return m.CardholderID, acct, nil
+	return c.sess.CardholderID, acct, nil
 }
 
 // points is GET /api/v1/accounts/{id}/rewards: balance, history, redemptions.

@@ -53,11 +53,7 @@ func (s *server) listStatements(c *call) (int, any, error) {
 	if err := s.statementsOn(); err != nil {
 		return 0, nil, err
 	}
-	m, err := s.member(c)
-	if err != nil {
-		return 0, nil, err
-	}
-	sts, err := s.statements.List(c.r.Context(), m.CardholderID)
+	sts, err := s.statements.List(c.r.Context(), c.sess.CardholderID)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -79,11 +75,7 @@ func (s *server) memberStatement(c *call) (statement.Statement, []transactionJSO
 	if err != nil || id <= 0 {
 		return statement.Statement{}, nil, cp.E("api.statement", cp.NotFound, "", nil)
 	}
-	m, err := s.member(c)
-	if err != nil {
-		return statement.Statement{}, nil, err
-	}
-	st, txs, err := s.statements.Detail(c.r.Context(), m.CardholderID, id)
+	st, txs, err := s.statements.Detail(c.r.Context(), c.sess.CardholderID, id)
 	if err != nil {
 		return statement.Statement{}, nil, err
 	}
@@ -149,11 +141,7 @@ func (s *server) statementCSV(c *call) (int, any, error) {
 	if err != nil || id <= 0 {
 		return 0, nil, cp.E("api.statementCSV", cp.NotFound, "", nil)
 	}
-	m, err := s.member(c)
-	if err != nil {
-		return 0, nil, err
-	}
-	st, txs, err := s.statements.Detail(c.r.Context(), m.CardholderID, id)
+	st, txs, err := s.statements.Detail(c.r.Context(), c.sess.CardholderID, id)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -179,11 +167,7 @@ func (s *server) getPaperless(c *call) (int, any, error) {
 	if err != nil || id <= 0 {
 		return 0, nil, cp.InvalidFields("api.getPaperless", cp.FieldError{Field: "account_id", Msg: "error.invalid"})
 	}
-	m, err := s.member(c)
-	if err != nil {
-		return 0, nil, err
-	}
-	on, err := s.statements.Paperless(c.r.Context(), m.CardholderID, id)
+	on, err := s.statements.Paperless(c.r.Context(), c.sess.CardholderID, id)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -213,11 +197,7 @@ func (s *server) setPaperless(c *call) (int, any, error) {
 	if len(fs) > 0 {
 		return 0, nil, cp.InvalidFields("api.setPaperless", fs...)
 	}
-	m, err := s.member(c)
-	if err != nil {
-		return 0, nil, err
-	}
-	if err := s.statements.SetPaperless(c.r.Context(), m.CardholderID, *req.AccountID, *req.Paperless); err != nil {
+	if err := s.statements.SetPaperless(c.r.Context(), c.sess.CardholderID, *req.AccountID, *req.Paperless); err != nil {
 		return 0, nil, err
 	}
 	return http.StatusOK, paperlessJSON{AccountID: *req.AccountID, Paperless: *req.Paperless}, nil

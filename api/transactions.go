@@ -72,11 +72,7 @@ func (s *server) transactions(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	m, err := s.member(c)
-	if err != nil {
-		return 0, nil, err
-	}
-	page, err := s.ledger.Transactions(c.r.Context(), m.CardholderID, acct, f)
+	page, err := s.ledger.Transactions(c.r.Context(), c.sess.CardholderID, acct, f)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -106,10 +102,6 @@ func (s *server) transactionsCSV(c *call) (int, any, error) {
 	if f.After != nil || c.r.URL.Query().Has("limit") {
 		return 0, nil, cp.InvalidFields("api.transactionsCSV", cp.FieldError{Field: "cursor", Msg: "error.invalid"})
 	}
-	m, err := s.member(c)
-	if err != nil {
-		return 0, nil, err
-	}
 	var buf bytes.Buffer
 	header := make([]string, len(account.CSVColumns))
 	for i, col := range account.CSVColumns {
@@ -121,7 +113,7 @@ func (s *server) transactionsCSV(c *call) (int, any, error) {
 	}
 	f.Limit = account.MaxPageSize
 	for rows := 0; rows < maxCSVRows; {
-		page, err := s.ledger.Transactions(c.r.Context(), m.CardholderID, acct, f)
+		page, err := s.ledger.Transactions(c.r.Context(), c.sess.CardholderID, acct, f)
 		if err != nil {
 			return 0, nil, err
 		}

@@ -91,17 +91,21 @@ const (
 
 // Session is a signed-in member's session. Only a hash of its token is stored.
 type Session struct {
-	ID          int64
-	TokenHash   []byte
-	MemberID    MemberID
-	Client      Client
-	CreatedAt   time.Time
-	LastSeenAt  time.Time
-	ExpiresAt   time.Time // absolute end
-	IdleTimeout time.Duration
-	IP          string
-	UserAgent   string
-	RevokedAt   time.Time
+	ID        int64
+	TokenHash []byte
+	MemberID  MemberID
+	// CardholderID is the member's (Member.CardholderID), read with the session so
+	// that a request for the member's own accounts needs no second look-up. Set on
+	// sessions read from the store.
+	CardholderID int64
+	Client       Client
+	CreatedAt    time.Time
+	LastSeenAt   time.Time
+	ExpiresAt    time.Time // absolute end
+	IdleTimeout  time.Duration
+	IP           string
+	UserAgent    string
+	RevokedAt    time.Time
 	// MustChangePassword holds a session signed in with an expired password (SPEC
 	// ID11) to changing it: Authenticate refuses it with "password.expired".
 	MustChangePassword bool

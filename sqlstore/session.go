@@ -31,7 +31,8 @@ RETURNING id`,
 
 const sessionSelect = `
 SELECT id, token_hash, member_id, client, created_at, last_seen_at, expires_at,
-       idle_seconds, ip, user_agent, revoked_at, must_change_password
+       idle_seconds, ip, user_agent, revoked_at, must_change_password,
+       (SELECT m.cardholder_id FROM members m WHERE m.id = sessions.member_id)
   FROM sessions`
 
 // SessionByTokenHash returns the session, revoked or expired ones included: deciding
@@ -125,7 +126,7 @@ func scanSession(r scanner) (identity.Session, error) {
 		client                                        string
 	)
 	if err := r.Scan(&sess.ID, &sess.TokenHash, &member, &client, &created, &seen, &expires,
-		&idle, &sess.IP, &sess.UserAgent, &revoked, &sess.MustChangePassword); err != nil {
+		&idle, &sess.IP, &sess.UserAgent, &revoked, &sess.MustChangePassword, &sess.CardholderID); err != nil {
 		return identity.Session{}, err
 	}
 	sess.MemberID = identity.MemberID(member)

@@ -634,6 +634,7 @@ func testSessions(t *testing.T, s Store, _ *sql.DB) {
 	if err != nil {
 		t.Fatalf("SessionByTokenHash: %v", err)
 	}
+	s1.CardholderID = 100 // read with it: Ada's, who registered with card holder 100
 	if diff := cmp.Diff(s1, got); diff != "" {
 		t.Errorf("SessionByTokenHash (-want +got):\n%s", diff)
 	}
