@@ -346,6 +346,12 @@ func (s *Store) storedAnswer(ctx context.Context, tx *batchTx, op string, msg au
 	if err != nil {
 		return authorize.Answer{}, false, cp.E(op, cp.Internal, "", err)
 	}
+	return storedResponse(op, msg, kind, digest, response)
+}
+
+// storedResponse is the earlier answer to msg's id: msg's own if it is a resend,
+// Conflict if the id was used for another message.
+func storedResponse(op string, msg authorize.Message, kind string, digest []byte, response string) (authorize.Answer, bool, error) {
 	if kind != msg.Kind || string(digest) != string(msg.Digest) {
 		return authorize.Answer{}, true, cp.E(op, cp.Conflict, "", fmt.Errorf("message id reused for a different %s message", msg.Kind))
 	}
@@ -398,20 +404,43 @@ func releasePosting(ctx context.Context, tx *batchTx, postingID int64) error {
 }
 
 // Authorise decides an authorisation request in a group-committed transaction.
+//
+// On PostgreSQL every statement is a round trip, which was most of a decision's cost
+// there, so an approval takes three: the account lock together with the look-up of
+// an earlier answer, the snapshot, and one statement that writes the hold, the
+// authorisation and the answer. (The earlier answer is read in the statement that
+// waits for the lock, so it may miss one committed meanwhile by another instance;
+// then the answer's insert fails on the message id and inBatch runs the message
+// again, which finds it.) SQLite runs the statements one by one, in process.
 func (s *Store) Authorise(ctx context.Context, msg authorize.Message, ref authorize.CardRef, since time.Time, hold authorize.Hold,
 	decide func(authorize.Snapshot) authorize.Decision) (authorize.Answer, error) {
 	const op = "sqlstore.Authorise"
 	var out authorize.Answer
 	err := s.inBatch(ctx, ref.AccountID, func(tx *batchTx) error {
-		a, done, err := s.storedAnswer(ctx, tx, op, msg)
+		var (
+			a    authorize.Answer
+			done bool
+			err  error
+		)
+		locked := s.d.LockSuffix != "" && ref.CardID != 0
+		if locked {
+			a, done, err = s.lockWithAnswer(ctx, tx, op, msg, ref.AccountID)
+		} else {
+			a, done, err = s.storedAnswer(ctx, tx, op, msg)
+		}
 		if done || err != nil {
 			out = a
 			return err
 		}
 		a = authorize.Answer{MessageID: msg.ID, Code: authorize.NoSuchCard}
 		if ref.CardID != 0 {
-			if a, err = s.authorise(ctx, tx, msg, ref, since, hold, decide); err != nil {
+			var stored bool
+			if a, stored, err = s.authorise(ctx, tx, msg, ref, since, hold, decide); err != nil {
 				return err
+			}
+			if stored {
+				out = a
+				return nil
 			}
 		}
 		out = a
@@ -420,24 +449,43 @@ func (s *Store) Authorise(ctx context.Context, msg authorize.Message, ref author
 	return out, err
 }
 
-func (s *Store) authorise(ctx context.Context, tx *batchTx, msg authorize.Message, ref authorize.CardRef, since time.Time, hold authorize.Hold,
-	decide func(authorize.Snapshot) authorize.Decision) (authorize.Answer, error) {
-	const op = "sqlstore.Authorise"
-	// The lock is a statement of its own: on PostgreSQL a statement that waited for a
-	// row lock re-reads only the locked rows, and its subqueries would still see the
-	// totals from before the other transaction committed. The next statement starts
-	// after the lock, so it sees them. SQLite's writer is alone and needs no lock.
-	if s.d.LockSuffix != "" {
-		if err := s.lockAccount(ctx, tx, ref.AccountID); err != nil {
-			return authorize.Answer{}, cp.E(op, cp.Internal, "", err)
-		}
+// lockWithAnswer takes the account's row lock (PostgreSQL) and, in the same
+// statement, looks for an earlier answer to msg, like storedAnswer.
+func (s *Store) lockWithAnswer(ctx context.Context, tx *batchTx, op string, msg authorize.Message, accountID int64) (authorize.Answer, bool, error) {
+	var (
+		limit          int64
+		kind, response sql.NullString
+		digest         []byte
+	)
+	err := tx.QueryRowContext(ctx, `
+SELECT a.credit_limit, n.kind, n.digest, n.response
+  FROM accounts a LEFT JOIN network_messages n ON n.message_id = $2
+ WHERE a.id = $1 FOR UPDATE OF a`, accountID, msg.ID).Scan(&limit, &kind, &digest, &response)
+	if err != nil {
+		return authorize.Answer{}, false, cp.E(op, cp.Internal, "", err)
 	}
+	if !kind.Valid {
+		return authorize.Answer{}, false, nil
+	}
+	return storedResponse(op, msg, kind.String, digest, response.String)
+}
+
+// authorise decides the message with the account locked (PostgreSQL: by the
+// caller's lockWithAnswer). stored reports that the answer was written with the
+// approval.
+func (s *Store) authorise(ctx context.Context, tx *batchTx, msg authorize.Message, ref authorize.CardRef, since time.Time, hold authorize.Hold,
+	decide func(authorize.Snapshot) authorize.Decision) (a authorize.Answer, stored bool, err error) {
+	const op = "sqlstore.Authorise"
+	// The lock was a statement of its own: on PostgreSQL a statement that waited for
+	// a row lock re-reads only the locked rows, and its subqueries would still see
+	// the totals from before the other transaction committed. This statement starts
+	// after the lock, so it sees them. SQLite's writer is alone and needs no lock.
 	var (
 		snap                           authorize.Snapshot
 		state                          string
 		pinSetAt, triesSetAt, failures int64
 	)
-	err := tx.QueryRowContext(ctx, `
+	err = tx.QueryRowContext(ctx, `
 SELECT a.credit_limit,
        COALESCE((SELECT t.posted FROM account_totals t WHERE t.account_id = a.id), 0),
        COALESCE((SELECT t.pending FROM account_totals t WHERE t.account_id = a.id), 0),
@@ -451,7 +499,7 @@ SELECT a.credit_limit,
  WHERE c.id = $1`, ref.CardID).Scan(&snap.CreditLimit, &snap.Balance, &snap.Pending, &state,
 		&snap.PINValue, &pinSetAt, &triesSetAt, &failures)
 	if err != nil {
-		return authorize.Answer{}, cp.E(op, cp.Internal, "", err)
+		return authorize.Answer{}, false, cp.E(op, cp.Internal, "", err)
 	}
 	snap.State = card.State(state)
 	// Failures count for the PIN they were made against; a new PIN starts afresh.
@@ -463,7 +511,7 @@ SELECT a.credit_limit,
 SELECT COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM authorisations
  WHERE card_id = $1 AND created_at > $2`, ref.CardID, micros(since)).Scan(&snap.VelocityCount, &snap.VelocityTotal)
 		if err != nil {
-			return authorize.Answer{}, cp.E(op, cp.Internal, "", err)
+			return authorize.Answer{}, false, cp.E(op, cp.Internal, "", err)
 		}
 	}
 	d := decide(snap)
@@ -477,25 +525,58 @@ ON CONFLICT (card_id) DO UPDATE SET failures = CASE WHEN card_pin_tries.set_at =
 		_, err = tx.ExecContext(ctx, `DELETE FROM card_pin_tries WHERE card_id = $1`, ref.CardID)
 	}
 	if err != nil {
-		return authorize.Answer{}, cp.E(op, cp.Internal, "", err)
+		return authorize.Answer{}, false, cp.E(op, cp.Internal, "", err)
 	}
-	a := authorize.Answer{MessageID: msg.ID, Code: d.Code}
+	a = authorize.Answer{MessageID: msg.ID, Code: d.Code}
 	if !d.Approved() {
-		return a, nil
+		return a, false, nil
+	}
+	a.AuthCode = hold.AuthCode
+	if s.d.LockSuffix != "" { // PostgreSQL, see Authorise
+		if err := s.approveInOne(ctx, tx, msg, ref, hold, a); err != nil {
+			return authorize.Answer{}, false, cp.E(op, cp.Internal, "", err)
+		}
+		return a, true, nil
 	}
 	postingID, err := insertPosting(ctx, tx, hold.Entry)
 	if err != nil {
-		return authorize.Answer{}, cp.E(op, cp.Internal, "", err)
+		return authorize.Answer{}, false, cp.E(op, cp.Internal, "", err)
 	}
 	_, err = tx.ExecContext(ctx, `
 INSERT INTO authorisations (message_id, account_id, card_id, posting_id, amount, open_amount, auth_code, status, created_at, expires_at)
 VALUES ($1, $2, $3, $4, $5, $5, $6, 'open', $7, $8)`,
 		msg.ID, ref.AccountID, ref.CardID, postingID, hold.Entry.Amount, hold.AuthCode, micros(msg.At), micros(hold.ExpiresAt))
 	if err != nil {
-		return authorize.Answer{}, cp.E(op, cp.Internal, "", err)
+		return authorize.Answer{}, false, cp.E(op, cp.Internal, "", err)
 	}
-	a.AuthCode = hold.AuthCode
-	return a, nil
+	return a, false, nil
+}
+
+// approveInOne writes an approval's hold, its authorisation and the answer in one
+// statement (PostgreSQL's data-modifying WITH).
+func (s *Store) approveInOne(ctx context.Context, tx *batchTx, msg authorize.Message, ref authorize.CardRef, hold authorize.Hold, a authorize.Answer) error {
+	b, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	e := hold.Entry
+	_, err = tx.ExecContext(ctx, `
+WITH p AS (
+  INSERT INTO postings (account_id, amount, kind, description, posted_at, idempotency_key,
+                        card_id, merchant, mcc, city, country, channel, status, search)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+  RETURNING id
+), au AS (
+  INSERT INTO authorisations (message_id, account_id, card_id, posting_id, amount, open_amount, auth_code, status, created_at, expires_at)
+  SELECT $15, $16, $17, p.id, $2, $2, $18, 'open', $19, $20 FROM p
+)
+INSERT INTO network_messages (message_id, kind, digest, received_at, response) VALUES ($15, $21, $22, $19, $23)`,
+		e.AccountID, e.Amount, string(e.Kind), e.Description, micros(e.PostedAt), e.IdempotencyKey,
+		nullID(e.CardID), e.Merchant, e.MCC, e.City, e.Country, string(e.Channel), string(e.Status),
+		searchText(e.Merchant, e.Description),
+		msg.ID, ref.AccountID, ref.CardID, hold.AuthCode, micros(msg.At), micros(hold.ExpiresAt),
+		msg.Kind, nonNilBytes(msg.Digest), string(b))
+	return err
 }
 
 // openAuth is an authorisation as reversal and clearing find it, locked.
