@@ -3,9 +3,11 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	cp "github.com/cardportal/cardportal"
 	"github.com/cardportal/cardportal/cardservice"
+	"github.com/cardportal/cardportal/identity"
 )
 
 // --- Card servicing (SPEC AC7-AC10) ---
@@ -108,15 +110,84 @@ func (s *server) reportLost(c *call) (int, any, error) {
 	return http.StatusCreated, replacementJSON{Blocked: newCardDetail(rep.Old), Replacement: newCardDetail(rep.New)}, nil
 }
 
+// The PIN flow (SPEC AC8): POST .../pin/challenge starts identifying the member (their
+// security question, a one-time code sent with .../pin/send, or their authenticator
+// app), then POST .../pin answers it and sets the PIN in one request. A member with
+// none of those factors gets a challenge with fallback true and identifies with date of
+// birth and the card's security code instead.
+
+type pinChallengeJSON struct {
+	Fallback  bool       `json:"fallback"`
+	FlowToken string     `json:"flow_token,omitempty"`
+	Factors   []string   `json:"factors"`
+	Question  *question  `json:"question,omitempty"`
+	Email     string     `json:"email,omitempty"`
+	Phone     string     `json:"phone,omitempty"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+}
+
+// startPINChallenge is POST /api/v1/cards/{id}/pin/challenge.
+func (s *server) startPINChallenge(c *call) (int, any, error) {
+	id, err := pathCardID(c)
+	if err != nil {
+		return 0, nil, err
+	}
+	ch, err := s.cards.StartPINChallenge(c.r.Context(), c.sess.MemberID, id, c.src)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := pinChallengeJSON{Fallback: ch.Fallback(), FlowToken: string(ch.FlowToken), Factors: []string{}, Email: ch.Email, Phone: ch.Phone}
+	for _, f := range ch.Factors {
+		out.Factors = append(out.Factors, string(f))
+	}
+	if ch.QuestionID != "" {
+		out.Question = &question{QuestionID: ch.QuestionID, Text: c.loc.T("q." + ch.QuestionID)}
+	}
+	if !ch.ExpiresAt.IsZero() {
+		at := ch.ExpiresAt.UTC()
+		out.ExpiresAt = &at
+	}
+	return http.StatusOK, out, nil
+}
+
+type pinCodeRequest struct {
+	FlowToken string `json:"flow_token"`
+	Channel   string `json:"channel"`
+}
+
+// sendPINCode is POST /api/v1/cards/{id}/pin/send: a one-time code for the challenge.
+func (s *server) sendPINCode(c *call) (int, any, error) {
+	id, err := pathCardID(c)
+	if err != nil {
+		return 0, nil, err
+	}
+	var in pinCodeRequest
+	if err := decode(c, &in); err != nil {
+		return 0, nil, err
+	}
+	ch, ok := identity.ParseFactor(in.Channel)
+	if !ok || (ch != identity.FactorEmail && ch != identity.FactorSMS) {
+		return 0, nil, cp.InvalidFields("api.sendPINCode", cp.FieldError{Field: "channel", Msg: "error.field.invalid"})
+	}
+	if err := s.cards.SendPINCode(c.r.Context(), c.sess.MemberID, id, identity.Token(in.FlowToken), ch, c.src); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusNoContent, nil, nil
+}
+
 type pinRequest struct {
+	FlowToken  string `json:"flow_token"`
+	Factor     string `json:"factor"`
+	Answer     string `json:"answer"`
 	BirthDate  string `json:"birth_date"`
 	CID        string `json:"cid"`
 	PIN        string `json:"pin"`
 	PINConfirm string `json:"pin_confirm"`
 }
 
-// setPIN is POST /api/v1/cards/{id}/pin (SPEC AC8): identification and the new PIN in
-// one request; nothing comes back but 204.
+// setPIN is POST /api/v1/cards/{id}/pin (SPEC AC8): the answer to the challenge (or,
+// for the fallback, date of birth and security code) and the new PIN in one request;
+// nothing comes back but 204.
 func (s *server) setPIN(c *call) (int, any, error) {
 	id, err := pathCardID(c)
 	if err != nil {
@@ -126,7 +197,10 @@ func (s *server) setPIN(c *call) (int, any, error) {
 	if err := decode(c, &in); err != nil {
 		return 0, nil, err
 	}
+	// An unknown factor name is left for the service to refuse as unavailable.
+	factor, _ := identity.ParseFactor(in.Factor)
 	err = s.cards.SetPIN(c.r.Context(), c.sess.MemberID, id, cardservice.PINChange{
+		FlowToken: identity.Token(in.FlowToken), Factor: factor, Answer: in.Answer,
 		BirthDate: in.BirthDate, CID: in.CID, PIN: in.PIN, Confirm: in.PINConfirm,
 	}, c.src)
 	if err != nil {

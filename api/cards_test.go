@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -88,23 +89,53 @@ func TestCardServicing(t *testing.T) {
 	}
 	e.wantError(e.do(req{method: "POST", path: cardPath(a, "freeze"), token: bob}), http.StatusNotFound, "not_found", "error.notfound")
 
-	// PIN: the policy, then identification, then success.
+	// PIN: a challenge, the policy, then identification, then success.
 	e.rememberPIN("1234", "1980", "2719")
-	pin := func(dob, cid, p, confirm string) response {
-		return e.do(req{method: "POST", path: cardPath(a, "pin"), token: alice,
-			body: map[string]string{"birth_date": dob, "cid": cid, "pin": p, "pin_confirm": confirm}})
+	ch := e.pinChallenge(alice, a)
+	if ch.Fallback || ch.FlowToken == "" || ch.Question == nil || ch.ExpiresAt == "" ||
+		!slices.Contains(ch.Factors, "question") || !slices.Contains(ch.Factors, "email") ||
+		slices.Contains(ch.Factors, "recovery") || slices.Contains(ch.Factors, "passkey") {
+		t.Fatalf("challenge %+v", ch)
 	}
-	res := pin(e.alice.birth, e.alice.cid, "1234", "1234")
+	answer := registeredAnswers[ch.Question.QuestionID]
+	pin := func(answer, p, confirm string) response {
+		return e.do(req{method: "POST", path: cardPath(a, "pin"), token: alice,
+			body: map[string]string{"flow_token": ch.FlowToken, "factor": "question", "answer": answer, "pin": p, "pin_confirm": confirm}})
+	}
+	res := pin(answer, "1234", "1234")
 	e.wantError(res, http.StatusUnprocessableEntity, "invalid", "")
 	if f := res.json(t)["error"].(map[string]any)["fields"].([]any); len(f) != 1 || f[0].(map[string]any)["field"] != "pin" ||
 		f[0].(map[string]any)["message_id"] != "pin.trivial.sequence" {
 		t.Errorf("trivial PIN fields: %v", f)
 	}
-	e.wantError(pin(e.alice.birth, e.alice.cid, "1980", "1980"), http.StatusUnprocessableEntity, "invalid", "")
-	e.wantError(pin(e.alice.birth, e.alice.cid, "2719", "2791"), http.StatusUnprocessableEntity, "invalid", "")
-	e.wantError(pin("1980-04-03", e.alice.cid, "2719", "2719"), http.StatusForbidden, "forbidden", "card.pin.idfail")
-	if res := pin(e.alice.birth, e.alice.cid, "2719", "2719"); res.status != http.StatusNoContent || len(res.body) != 0 {
+	e.wantError(pin(answer, "1980", "1980"), http.StatusUnprocessableEntity, "invalid", "")
+	e.wantError(pin(answer, "2719", "2791"), http.StatusUnprocessableEntity, "invalid", "")
+	e.wantError(pin("not my answer", "2719", "2719"), http.StatusForbidden, "forbidden", "mfa.invalid")
+	// Date of birth and security code are no way round the challenge.
+	e.wantError(e.do(req{method: "POST", path: cardPath(a, "pin"), token: alice,
+		body: map[string]string{"birth_date": e.alice.birth, "cid": e.alice.cid, "pin": "2719", "pin_confirm": "2719"}}),
+		http.StatusUnprocessableEntity, "invalid", "")
+	if res := pin(answer, "2719", "2719"); res.status != http.StatusNoContent || len(res.body) != 0 {
 		t.Fatalf("set PIN: %d %s", res.status, res.body)
+	}
+	e.wantError(pin(answer, "2719", "2719"), http.StatusGone, "expired", "card.pin.expired")
+
+	// With a code by email, on the additional member's card.
+	ch = e.pinChallenge(alice, b)
+	e.wantError(e.do(req{method: "POST", path: cardPath(b, "pin/send"), token: alice, body: map[string]string{"flow_token": ch.FlowToken, "channel": "totp"}}),
+		http.StatusUnprocessableEntity, "invalid", "")
+	if res := e.do(req{method: "POST", path: cardPath(b, "pin/send"), token: alice, body: map[string]string{"flow_token": ch.FlowToken, "channel": "email"}}); res.status != http.StatusNoContent {
+		t.Fatalf("send code: %d %s", res.status, res.body)
+	}
+	mailed := e.lastCode()
+	e.rememberPIN(mailed)
+	// The code is for Alice's challenge: Bob's session cannot use it.
+	e.wantError(e.do(req{method: "POST", path: cardPath(b, "pin"), token: bob,
+		body: map[string]string{"flow_token": ch.FlowToken, "factor": "email", "answer": mailed, "pin": "2719", "pin_confirm": "2719"}}),
+		http.StatusForbidden, "forbidden", "mfa.invalid")
+	if res := e.do(req{method: "POST", path: cardPath(b, "pin"), token: alice,
+		body: map[string]string{"flow_token": ch.FlowToken, "factor": "email", "answer": mailed, "pin": "2719", "pin_confirm": "2719"}}); res.status != http.StatusNoContent {
+		t.Fatalf("set PIN with a code: %d %s", res.status, res.body)
 	}
 
 	// Lost: blocked at once, a replacement issued.
@@ -176,21 +207,51 @@ func TestCardServicing(t *testing.T) {
 	}
 }
 
+// registeredAnswers are the security answers completeRequest registers with.
+var registeredAnswers = map[string]string{"first_pet": "Rex the dog", "birth_city": "Springfield", "first_car": "A blue Volvo"}
+
+type pinChallenge struct {
+	Fallback  bool     `json:"fallback"`
+	FlowToken string   `json:"flow_token"`
+	Factors   []string `json:"factors"`
+	Question  *struct {
+		QuestionID string `json:"question_id"`
+		Text       string `json:"text"`
+	} `json:"question"`
+	Email     string `json:"email"`
+	Phone     string `json:"phone"`
+	ExpiresAt string `json:"expires_at"`
+}
+
+// pinChallenge starts a PIN challenge for the card.
+func (e *env) pinChallenge(token string, cardID int64) pinChallenge {
+	e.t.Helper()
+	res := e.do(req{method: "POST", path: cardPath(cardID, "pin/challenge"), token: token})
+	if res.status != http.StatusOK {
+		e.t.Fatalf("pin/challenge: %d %s", res.status, res.body)
+	}
+	var ch pinChallenge
+	res.decode(e.t, &ch)
+	e.rememberToken(ch.FlowToken)
+	return ch
+}
+
 // TestCardPINLock: the third wrong identification locks the PIN flow of the card.
 func TestCardPINLock(t *testing.T) {
 	e := newEnv(t)
 	tok := e.register(e.carol, "carol.pin", "Carol-Passw0rd!").Token
 	e.rememberPIN("2719")
-	body := map[string]string{"birth_date": "1990-01-31", "cid": e.carol.cid, "pin": "2719", "pin_confirm": "2719"}
+	ch := e.pinChallenge(tok, e.carol.cardID)
+	body := map[string]string{"flow_token": ch.FlowToken, "factor": "question", "answer": "wrong", "pin": "2719", "pin_confirm": "2719"}
 	for range 2 {
-		e.wantError(e.do(req{method: "POST", path: cardPath(e.carol.cardID, "pin"), token: tok, body: body}), http.StatusForbidden, "forbidden", "card.pin.idfail")
+		e.wantError(e.do(req{method: "POST", path: cardPath(e.carol.cardID, "pin"), token: tok, body: body}), http.StatusForbidden, "forbidden", "mfa.invalid")
 	}
 	res := e.do(req{method: "POST", path: cardPath(e.carol.cardID, "pin"), token: tok, body: body})
 	e.wantError(res, http.StatusLocked, "locked", "card.pin.locked")
 	if res.header.Get("Retry-After") == "" {
 		t.Errorf("no Retry-After on a locked PIN flow")
 	}
-	body["birth_date"] = e.carol.birth
+	body["answer"] = registeredAnswers[ch.Question.QuestionID]
 	e.wantError(e.do(req{method: "POST", path: cardPath(e.carol.cardID, "pin"), token: tok, body: body}), http.StatusLocked, "locked", "card.pin.locked")
 }
 
@@ -214,11 +275,14 @@ func TestCardsOtherMember(t *testing.T) {
 		{"zero", carol, "0"},
 	}
 	for _, tt := range cases {
-		for _, action := range []string{"freeze", "unfreeze", "report-lost", "pin"} {
+		for _, action := range []string{"freeze", "unfreeze", "report-lost", "pin", "pin/challenge", "pin/send"} {
 			t.Run(tt.name+"/"+action, func(t *testing.T) {
 				r := req{method: "POST", path: "/api/v1/cards/" + tt.id + "/" + action, token: tt.token}
-				if action == "pin" {
+				switch action {
+				case "pin":
 					r.body = map[string]string{"birth_date": e.alice.birth, "cid": e.alice.cid, "pin": "2719", "pin_confirm": "2719"}
+				case "pin/send":
+					r.body = map[string]string{"flow_token": "some-flow-token", "channel": "email"}
 				}
 				e.wantError(e.do(r), http.StatusNotFound, "not_found", "error.notfound")
 			})

@@ -136,7 +136,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	e.loadFixture()
 	notifier := &notify.Outbox{Store: store, Log: log, Now: e.clock.Now}
 	e.ident = identity.NewService(store, hsm, hasher, notifier, cfg.identity, e.clock.Now, log)
-	e.cards = cardservice.New(store, hsm, notifier, cardservice.Config{}, e.clock.Now, log)
+	e.cards = cardservice.New(store, hsm, e.ident, notifier, cardservice.Config{}, e.clock.Now, log)
 	e.pays = payment.New(store, store, hsm, notifier, payment.Config{}, e.clock.Now, log)
 	e.stmts = statement.New(store, store, notifier, statement.DefaultRules, e.clock.Now, log)
 	e.rewards, e.offers = rewards.New(store, e.clock.Now, log), offers.New(store, store, e.clock.Now, log)
@@ -342,6 +342,8 @@ func (e *env) do(r req) response {
 	issuing = issuing || r.method == "POST" && r.path == "/api/v1/password/change"
 	// Passkey ceremonies hand out their ceremony token, and sign-in a session (passkey.go).
 	issuing = issuing || r.method == "POST" && (r.path == "/api/v1/passkeys" || strings.HasPrefix(r.path, "/api/v1/sessions/passkey"))
+	// A PIN challenge hands out its flow token (cards.go).
+	issuing = issuing || r.method == "POST" && strings.HasSuffix(r.path, "/pin/challenge")
 	e.mu.Lock()
 	e.bodies = append(e.bodies, sentBody{string(res.body), issuing})
 	e.mu.Unlock()

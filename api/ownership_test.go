@@ -87,6 +87,8 @@ func TestOtherMembersIDs(t *testing.T) {
 		"POST /api/v1/cards/{id}/unfreeze":                  {path: card},
 		"POST /api/v1/cards/{id}/report-lost":               {path: card},
 		"POST /api/v1/cards/{id}/pin":                       {path: card, body: map[string]string{"birth_date": e.alice.birth, "cid": e.alice.cid, "pin": "5082", "pin_confirm": "5082"}},
+		"POST /api/v1/cards/{id}/pin/challenge":             {path: card},
+		"POST /api/v1/cards/{id}/pin/send":                  {path: card, body: map[string]string{"flow_token": "carol-has-no-flow", "channel": "email"}},
 		"GET /api/v1/disputes/{id}":                         {path: id(d.ID)},
 		"GET /api/v1/transactions/{id}/disputes":            {path: "2"},
 		"POST /api/v1/transactions/{id}/disputes":           {path: "2", body: map[string]string{"reason": "unrecognised"}},

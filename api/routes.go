@@ -100,6 +100,8 @@ var routes = []route{
 	{http.MethodPost, "/api/v1/cards/{id}/freeze", bearer, (*server).freezeCard},
 	{http.MethodPost, "/api/v1/cards/{id}/unfreeze", bearer, (*server).unfreezeCard},
 	{http.MethodPost, "/api/v1/cards/{id}/report-lost", bearer, (*server).reportLost},
+	{http.MethodPost, "/api/v1/cards/{id}/pin/challenge", bearer, (*server).startPINChallenge},
+	{http.MethodPost, "/api/v1/cards/{id}/pin/send", bearer, (*server).sendPINCode},
 	{http.MethodPost, "/api/v1/cards/{id}/pin", bearer, (*server).setPIN},
 
 	// Personal details, alerts and disputes (SPEC AC11-AC13): api/details.go.

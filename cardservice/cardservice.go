@@ -59,6 +59,31 @@ type NewCard struct {
 	IssuedAt    time.Time
 }
 
+// Identifier identifies a signed-in member again with a second factor before a PIN is
+// chosen: the security question, a one-time code by SMS or email, or an authenticator
+// app. *identity.Service implements it (identity/reidentify.go). purpose binds a
+// challenge to one card's PIN, so it cannot serve for another card or for a sign-in.
+type Identifier interface {
+	// ReidentifyFactors lists the factors the member can answer; empty when they have
+	// none, and then the PIN flow falls back to date of birth and security code.
+	ReidentifyFactors(ctx context.Context, member identity.MemberID) ([]identity.Factor, error)
+	// StartReidentify starts a challenge (a flow token that serves once); with no
+	// factors it stores nothing and returns an empty challenge.
+	StartReidentify(ctx context.Context, member identity.MemberID, purpose string, src identity.Source) (*identity.Challenge, error)
+	// PendingReidentify describes a live challenge again, and the channel of a code
+	// sent for it that is still valid.
+	PendingReidentify(ctx context.Context, member identity.MemberID, purpose string, tok identity.Token, src identity.Source) (*identity.Challenge, identity.Factor, error)
+	// SendReidentifyCode sends a one-time code for the challenge by email or SMS.
+	SendReidentifyCode(ctx context.Context, member identity.MemberID, purpose string, tok identity.Token, channel identity.Factor, src identity.Source) error
+	// Reidentify checks an answer and consumes the challenge if it is right. A wrong
+	// answer, or a challenge that is not the member's for purpose, is Unauthenticated
+	// "mfa.invalid"; an expired or used one Expired "mfa.expired"; a code past its
+	// tries Expired "mfa.code.dead"; too many attempts TooManyRequests.
+	Reidentify(ctx context.Context, member identity.MemberID, purpose string, tok identity.Token, factor identity.Factor, answer string, src identity.Source) error
+}
+
+var _ Identifier = (*identity.Service)(nil)
+
 // Store is what card servicing needs from storage. Every method that takes a member
 // scopes by them: a card the member may not act on is NotFound.
 type Store interface {

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"io"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -77,6 +78,7 @@ func (c Config) withDefaults() Config {
 type Service struct {
 	store    Store
 	hsm      cardcrypto.HSM
+	ident    Identifier // nil: the PIN flow identifies by date of birth and security code only
 	notifier notify.Notifier
 	cfg      Config
 	now      func() time.Time
@@ -84,12 +86,14 @@ type Service struct {
 	rand     io.Reader // card numbers for replacements
 }
 
-// New returns a Service. now is the clock, injected so tests can move time.
-func New(store Store, hsm cardcrypto.HSM, n notify.Notifier, cfg Config, now func() time.Time, log *slog.Logger) *Service {
+// New returns a Service. ident re-identifies members in the PIN flow; with nil, every
+// member identifies by date of birth and security code. now is the clock, injected so
+// tests can move time.
+func New(store Store, hsm cardcrypto.HSM, ident Identifier, n notify.Notifier, cfg Config, now func() time.Time, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: store, hsm: hsm, notifier: n, cfg: cfg.withDefaults(), now: now, log: log, rand: rand.Reader}
+	return &Service{store: store, hsm: hsm, ident: ident, notifier: n, cfg: cfg.withDefaults(), now: now, log: log, rand: rand.Reader}
 }
 
 // Cards lists the cards the member may act on.
@@ -328,30 +332,131 @@ func (s *Service) ReportLost(ctx context.Context, member identity.MemberID, card
 // PINChange is the online PIN flow's input (SPEC AC8): identification, then the new
 // PIN twice. All fields are raw input.
 //
-// Identification is date of birth plus the security code of the card. This is the
-// seam for the second-factor work: a security-question answer or a one-time code will
-// be further fields here, checked in identify, without changing the flow around it.
+// Identification is the answer to a challenge from StartPINChallenge (the security
+// question, a one-time code or an authenticator code) when the member has one of
+// those factors; only a member who has none identifies with date of birth and the
+// security code of the card instead.
 type PINChange struct {
-	BirthDate string // YYYY-MM-DD, the signed-in member's
-	CID       string // the security code printed on this card
+	FlowToken identity.Token  // the challenge's token
+	Factor    identity.Factor // which of its factors Answer answers
+	Answer    string          // the security answer or the code
+	BirthDate string          // fallback: YYYY-MM-DD, the signed-in member's
+	CID       string          // fallback: the security code printed on this card
 	PIN       string
 	Confirm   string
 }
 
-// SetPIN sets a card's PIN after identifying the member again. The PIN is checked
-// against the policy (card.CheckPIN: the holder's and the member's birth years
-// included), then only its keyed verification value from the HSM is stored. Wrong
-// identification is Forbidden ("card.pin.idfail"); after Config.PINChecks checks in
-// a window the flow is Locked for that card until the window ends. Bad input is
-// Invalid with field problems and changes nothing. A "PIN changed" notice is sent.
-func (s *Service) SetPIN(ctx context.Context, member identity.MemberID, cardID int64, in PINChange, src identity.Source) error {
-	const op = "cardservice.SetPIN"
+// pinPurpose binds a re-identification to one card's PIN.
+func pinPurpose(cardID int64) string { return "card-pin:" + strconv.FormatInt(cardID, 10) }
+
+// PINChallenge is how the member identifies before choosing a PIN. With no Factors
+// (and no FlowToken) the member has no second factor and identifies with date of
+// birth and the card's security code (PINChange.BirthDate, CID).
+type PINChallenge struct {
+	identity.Challenge
+	CodeSent identity.Factor // the channel of a live code already sent, if any
+}
+
+// Fallback reports whether the member identifies with date of birth and security code.
+func (c *PINChallenge) Fallback() bool { return len(c.Factors) == 0 }
+
+// usableCard is a card the member may act on whose PIN may be chosen.
+func (s *Service) usableCard(ctx context.Context, op string, member identity.MemberID, cardID int64) (Card, error) {
 	c, err := s.memberCard(ctx, op, member, cardID)
+	if err != nil {
+		return Card{}, err
+	}
+	if !c.State.Usable() {
+		return Card{}, cp.E(op, cp.Conflict, "card.error.blocked", nil)
+	}
+	return c, nil
+}
+
+// StartPINChallenge starts identifying the member before they choose the PIN of one
+// of their cards: a challenge that serves once, for that card only. NotFound for a
+// card that is not the member's; Conflict "card.error.blocked" for a blocked one.
+func (s *Service) StartPINChallenge(ctx context.Context, member identity.MemberID, cardID int64, src identity.Source) (*PINChallenge, error) {
+	const op = "cardservice.StartPINChallenge"
+	c, err := s.usableCard(ctx, op, member, cardID)
+	if err != nil {
+		return nil, err
+	}
+	if s.ident == nil {
+		return &PINChallenge{}, nil
+	}
+	ch, err := s.ident.StartReidentify(ctx, member, pinPurpose(c.ID), src)
+	if err != nil {
+		return nil, identifyError(op, err)
+	}
+	return &PINChallenge{Challenge: *ch}, nil
+}
+
+// PendingPINChallenge describes a live challenge of StartPINChallenge again (for a
+// page shown after a wrong answer or a code sent). Expired "card.pin.expired" if it
+// is gone: start a new one.
+func (s *Service) PendingPINChallenge(ctx context.Context, member identity.MemberID, cardID int64, tok identity.Token, src identity.Source) (*PINChallenge, error) {
+	const op = "cardservice.PendingPINChallenge"
+	c, err := s.usableCard(ctx, op, member, cardID)
+	if err != nil {
+		return nil, err
+	}
+	if s.ident == nil {
+		return &PINChallenge{}, nil
+	}
+	ch, sent, err := s.ident.PendingReidentify(ctx, member, pinPurpose(c.ID), tok, src)
+	if err != nil {
+		return nil, identifyError(op, err)
+	}
+	return &PINChallenge{Challenge: *ch, CodeSent: sent}, nil
+}
+
+// SendPINCode sends a one-time code for a PIN challenge by email or SMS.
+func (s *Service) SendPINCode(ctx context.Context, member identity.MemberID, cardID int64, tok identity.Token, channel identity.Factor, src identity.Source) error {
+	const op = "cardservice.SendPINCode"
+	c, err := s.usableCard(ctx, op, member, cardID)
 	if err != nil {
 		return err
 	}
-	if !c.State.Usable() {
-		return cp.E(op, cp.Conflict, "card.error.blocked", nil)
+	if s.ident == nil {
+		return cp.InvalidFields(op, cp.FieldError{Field: "channel", Msg: "mfa.factor.unavailable"})
+	}
+	if err := s.ident.SendReidentifyCode(ctx, member, pinPurpose(c.ID), tok, channel, src); err != nil {
+		return identifyError(op, err)
+	}
+	return nil
+}
+
+// identifyError turns a re-identification refusal into the PIN flow's: a wrong answer
+// is Forbidden (the member is signed in; Unauthenticated would read as signed out)
+// with the same "mfa.invalid" whatever was wrong, and a gone challenge is
+// "card.pin.expired". Throttles, dead codes and field problems pass through.
+func identifyError(op string, err error) error {
+	switch kind := cp.ErrorKind(err); {
+	case kind == cp.Unauthenticated:
+		return cp.E(op, cp.Forbidden, "mfa.invalid", nil)
+	case kind == cp.Expired && cp.ErrorMsg(err) == "mfa.expired":
+		return cp.E(op, cp.Expired, "card.pin.expired", nil)
+	case kind == cp.Internal:
+		return cp.E(op, cp.Internal, "", err)
+	}
+	return err
+}
+
+// SetPIN sets a card's PIN after identifying the member again. The PIN is checked
+// against the policy (card.CheckPIN: the holder's and the member's birth years
+// included) before anything else, so a bad PIN spends neither the challenge nor an
+// identification check; then only its keyed verification value from the HSM is
+// stored. The member answers their challenge (StartPINChallenge); one with no second
+// factor gives date of birth and the card's security code. A wrong answer is
+// Forbidden ("mfa.invalid", or "card.pin.idfail" for the fallback); after
+// Config.PINChecks checks in a window the flow is Locked for that card until the
+// window ends. A used or expired challenge is Expired "card.pin.expired". Bad input
+// is Invalid with field problems and changes nothing. A "PIN changed" notice is sent.
+func (s *Service) SetPIN(ctx context.Context, member identity.MemberID, cardID int64, in PINChange, src identity.Source) error {
+	const op = "cardservice.SetPIN"
+	c, err := s.usableCard(ctx, op, member, cardID)
+	if err != nil {
+		return err
 	}
 	actor, err := s.store.CardActor(ctx, member)
 	if err != nil {
@@ -361,14 +466,32 @@ func (s *Service) SetPIN(ctx context.Context, member identity.MemberID, cardID i
 	if err != nil {
 		return cp.E(op, cp.Internal, "", err)
 	}
-	var fields []cp.FieldError
-	birth, err := time.Parse(time.DateOnly, strings.TrimSpace(in.BirthDate))
-	if err != nil {
-		fields = append(fields, cp.FieldError{Field: "birth_date", Msg: "error.date"})
+	var factors []identity.Factor
+	if s.ident != nil {
+		if factors, err = s.ident.ReidentifyFactors(ctx, member); err != nil {
+			return cp.E(op, cp.Internal, "", err)
+		}
 	}
-	code, err := card.ParseCode(in.CID, pan.CodeLength())
-	if err != nil {
-		fields = append(fields, cp.FieldError{Field: "cid", Msg: "error.cid"})
+	fallback := len(factors) == 0
+	var (
+		fields []cp.FieldError
+		birth  time.Time
+		code   card.Code
+	)
+	if fallback {
+		if birth, err = time.Parse(time.DateOnly, strings.TrimSpace(in.BirthDate)); err != nil {
+			fields = append(fields, cp.FieldError{Field: "birth_date", Msg: "error.date"})
+		}
+		if code, err = card.ParseCode(in.CID, pan.CodeLength()); err != nil {
+			fields = append(fields, cp.FieldError{Field: "cid", Msg: "error.cid"})
+		}
+	} else {
+		if !slices.Contains(factors, in.Factor) {
+			fields = append(fields, cp.FieldError{Field: "factor", Msg: "mfa.factor.unavailable"})
+		}
+		if strings.TrimSpace(in.Answer) == "" {
+			fields = append(fields, cp.FieldError{Field: "answer", Msg: "error.field.required"})
+		}
 	}
 	if problem := card.CheckPIN(in.PIN, c.HolderBirth.Year(), actor.BirthDate.Year()); problem != "" {
 		fields = append(fields, cp.FieldError{Field: "pin", Msg: problem})
@@ -378,6 +501,9 @@ func (s *Service) SetPIN(ctx context.Context, member identity.MemberID, cardID i
 	if len(fields) > 0 {
 		return cp.InvalidFields(op, fields...)
 	}
+	if !fallback && in.FlowToken == "" {
+		return cp.E(op, cp.Expired, "card.pin.expired", nil)
+	}
 	n, end, err := s.store.Hit(ctx, "card-pin-identify:"+strconv.FormatInt(c.ID, 10), s.cfg.PINLockFor, s.now())
 	if err != nil {
 		return cp.E(op, cp.Internal, "", err)
@@ -385,12 +511,22 @@ func (s *Service) SetPIN(ctx context.Context, member identity.MemberID, cardID i
 	if n > s.cfg.PINChecks {
 		return &cp.Error{Op: op, Kind: cp.Locked, Msg: "card.pin.locked", Until: end}
 	}
-	if !s.identify(actor, birth, pan, c.Expiry, code) {
+	failed := func(msg string) error {
 		s.record(ctx, member, EventPINIdentifyKO, c.Last, src)
 		if n >= s.cfg.PINChecks {
 			return &cp.Error{Op: op, Kind: cp.Locked, Msg: "card.pin.locked", Until: end}
 		}
-		return cp.E(op, cp.Forbidden, "card.pin.idfail", nil)
+		return cp.E(op, cp.Forbidden, msg, nil)
+	}
+	if fallback {
+		if !s.identify(actor, birth, pan, c.Expiry, code) {
+			return failed("card.pin.idfail")
+		}
+	} else if err := s.ident.Reidentify(ctx, member, pinPurpose(c.ID), in.FlowToken, in.Factor, in.Answer, src); err != nil {
+		if cp.IsKind(err, cp.Unauthenticated) {
+			return failed("mfa.invalid")
+		}
+		return identifyError(op, err)
 	}
 	pin, err := cardcrypto.ParsePIN(in.PIN)
 	if err != nil {

@@ -5,11 +5,15 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	cp "github.com/cardportal/cardportal"
 	"github.com/cardportal/cardportal/card"
@@ -19,6 +23,7 @@ import (
 	"github.com/cardportal/cardportal/identity"
 	"github.com/cardportal/cardportal/issuer"
 	"github.com/cardportal/cardportal/notify"
+	"github.com/cardportal/cardportal/passhash"
 	"github.com/cardportal/cardportal/sqlite"
 	"github.com/cardportal/cardportal/sqlstore"
 )
@@ -33,11 +38,16 @@ type testCard struct {
 	last string
 }
 
-// env is the service over a real SQLite store and a soft HSM.
+// env is the service over a real SQLite store, a soft HSM and the identity service
+// that re-identifies members for the PIN flow.
 //
 //	account 1: alice (basic, born 1980-04-02): card 11 active, card 14 inactive (new)
 //	           bob (additional, born 1985-07-19): card 12 active
 //	account 2: carol (basic, born 1990-01-30): card 13 active, 16 digits
+//	           dave (additional, born 1975-03-03): card 15 active, 16 digits
+//
+// Alice has security answers (aliceAnswers) and an email address; Bob and Carol an
+// email address only; Dave neither, so he identifies by date of birth and code.
 type env struct {
 	t        *testing.T
 	store    *sqlstore.Store
@@ -48,6 +58,9 @@ type env struct {
 	alice    identity.MemberID
 	bob      identity.MemberID
 	carol    identity.MemberID
+	dave     identity.MemberID
+	ident    *identity.Service
+	hasher   *passhash.Hasher
 	cards    map[int64]testCard
 	src      identity.Source
 	secrets  []string // card numbers that must never reach a log
@@ -75,7 +88,12 @@ func newEnv(t *testing.T) *env {
 		src: identity.Source{IP: "192.0.2.1", UserAgent: "test", Client: identity.Web}}
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.notifier = &notify.Outbox{Store: store, Log: log, Now: e.clock.Now}
-	e.svc = cardservice.New(store, hsm, e.notifier, cardservice.Config{}, e.clock.Now, log)
+	e.hasher, err = passhash.NewHasher(passhash.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.ident = identity.NewService(store, hsm, e.hasher, e.notifier, identity.Config{}, e.clock.Now, log)
+	e.svc = cardservice.New(store, hsm, e.ident, e.notifier, cardservice.Config{}, e.clock.Now, log)
 	e.load()
 	t.Cleanup(e.checkLogs)
 	return e
@@ -102,6 +120,7 @@ func (e *env) load() {
 			{ID: 1, AccountID: 1, Basic: true, Name: "Alice Example", BirthDate: date("1980-04-02"), NationalIDMAC: []byte{1}, Email: "alice@example.com"},
 			{ID: 2, AccountID: 1, Name: "Bob Example", BirthDate: date("1985-07-19"), NationalIDMAC: []byte{2}, Email: "bob@example.com"},
 			{ID: 3, AccountID: 2, Basic: true, Name: "Carol Other", BirthDate: date("1990-01-30"), NationalIDMAC: []byte{3}, Email: "carol@example.org"},
+			{ID: 4, AccountID: 2, Name: "Dave Other", BirthDate: date("1975-03-03"), NationalIDMAC: []byte{4}},
 		},
 		Postings: []issuer.Posting{
 			{ID: 1, AccountID: 1, Amount: 12345, Kind: "purchase", Description: "Grocer", PostedAt: start.AddDate(0, 0, -3)},
@@ -116,6 +135,7 @@ func (e *env) load() {
 		{14, 1, 1, "371449635398431", issuer.StateInactive},
 		{12, 1, 2, "370000000000002", issuer.StateActive},
 		{13, 2, 3, "5555555555554444", issuer.StateActive},
+		{15, 2, 4, "4111111111111111", issuer.StateActive},
 	} {
 		pan, err := card.ParsePAN(c.pan)
 		if err != nil {
@@ -139,18 +159,30 @@ func (e *env) load() {
 	if err := e.store.LoadIssuer(ctx, d); err != nil {
 		t.Fatal(err)
 	}
-	member := func(holder int64, userID, email string) identity.MemberID {
-		m, err := e.store.CreateMember(ctx, identity.NewMember{UserID: userID, CardholderID: holder, Name: userID,
-			Email: email, Locale: "en", PasswordHash: "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaA", CreatedAt: start})
+	member := func(holder int64, userID, email string, answers map[string]string) identity.MemberID {
+		nm := identity.NewMember{UserID: userID, CardholderID: holder, Name: userID,
+			Email: email, Locale: "en", PasswordHash: "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaA", CreatedAt: start}
+		for q, a := range answers {
+			h, err := e.hasher.Hash(ctx, []byte(identity.NormalizeAnswer(a)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			nm.Answers = append(nm.Answers, identity.SecurityAnswer{QuestionID: q, AnswerHash: h})
+		}
+		m, err := e.store.CreateMember(ctx, nm)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return m.ID
 	}
-	e.alice = member(1, "alice", "alice@example.com")
-	e.bob = member(2, "bob", "bob@example.com")
-	e.carol = member(3, "carol", "carol@example.org")
+	e.alice = member(1, "alice", "alice@example.com", aliceAnswers)
+	e.bob = member(2, "bob", "bob@example.com", nil)
+	e.carol = member(3, "carol", "carol@example.org", nil)
+	e.dave = member(4, "dave", "", nil)
 }
+
+// aliceAnswers are Alice's security answers.
+var aliceAnswers = map[string]string{"first_pet": "Rex", "birth_city": "Malmö", "first_job": "Bakery"}
 
 // checkLogs fails the test if a card number, security code or PIN reached a log.
 func (e *env) checkLogs() {
@@ -326,6 +358,17 @@ func TestScope(t *testing.T) {
 			return err
 		},
 		"SetPIN": func(m identity.MemberID, id int64) error { return e.svc.SetPIN(ctx, m, id, pin, e.src) },
+		"StartPINChallenge": func(m identity.MemberID, id int64) error {
+			_, err := e.svc.StartPINChallenge(ctx, m, id, e.src)
+			return err
+		},
+		"PendingPINChallenge": func(m identity.MemberID, id int64) error {
+			_, err := e.svc.PendingPINChallenge(ctx, m, id, "token", e.src)
+			return err
+		},
+		"SendPINCode": func(m identity.MemberID, id int64) error {
+			return e.svc.SendPINCode(ctx, m, id, "token", identity.FactorEmail, e.src)
+		},
 	}
 	cases := []struct {
 		name   string
@@ -523,11 +566,103 @@ func TestReportLostByAdditionalMember(t *testing.T) {
 	e.secrets = append(e.secrets, pan.Digits())
 }
 
+// challenge starts a PIN challenge for the member's card and returns it with the
+// answer the member would give to its security question ("" if none is asked).
+func (e *env) challenge(m identity.MemberID, cardID int64) (*cardservice.PINChallenge, string) {
+	e.t.Helper()
+	ch, err := e.svc.StartPINChallenge(context.Background(), m, cardID, e.src)
+	if err != nil {
+		e.t.Fatalf("StartPINChallenge: %v", err)
+	}
+	if ch.QuestionID == "" {
+		return ch, ""
+	}
+	a, ok := aliceAnswers[ch.QuestionID]
+	if !ok || m != e.alice {
+		e.t.Fatalf("asked question %q", ch.QuestionID)
+	}
+	return ch, a
+}
+
+var sixDigits = regexp.MustCompile(`\b\d{6}\b`)
+
+// sendCode sends a code for the challenge by email and reads it from the outbox, as the
+// member would.
+func (e *env) sendCode(m identity.MemberID, cardID int64, ch *cardservice.PINChallenge) string {
+	e.t.Helper()
+	ctx := context.Background()
+	if err := e.svc.SendPINCode(ctx, m, cardID, ch.FlowToken, identity.FactorEmail, e.src); err != nil {
+		e.t.Fatalf("SendPINCode: %v", err)
+	}
+	msgs, err := e.store.ListOutbox(ctx, 5)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, msg := range msgs {
+		if msg.Kind == "mfa.code" {
+			code := sixDigits.FindString(msg.Body)
+			e.pins = append(e.pins, code)
+			return code
+		}
+	}
+	e.t.Fatal("no code in the outbox")
+	return ""
+}
+
+func questionAnswer(ch *cardservice.PINChallenge, answer, pin string) cardservice.PINChange {
+	return cardservice.PINChange{FlowToken: ch.FlowToken, Factor: identity.FactorQuestion, Answer: answer, PIN: pin, Confirm: pin}
+}
+
+func TestPINChallenge(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	ch, answer := e.challenge(e.alice, 11)
+	if ch.Fallback() || ch.FlowToken == "" || answer == "" {
+		t.Fatalf("Alice's challenge: %+v", ch)
+	}
+	if diff := cmp.Diff([]identity.Factor{identity.FactorEmail, identity.FactorQuestion}, ch.Factors); diff != "" {
+		t.Errorf("Alice's factors (-want +got):\n%s", diff)
+	}
+	if strings.Contains(ch.Email, "alice@example.com") {
+		t.Errorf("the address is not masked: %q", ch.Email)
+	}
+	ch, _ = e.challenge(e.bob, 12)
+	if diff := cmp.Diff([]identity.Factor{identity.FactorEmail}, ch.Factors); diff != "" || ch.QuestionID != "" {
+		t.Errorf("Bob's factors (-want +got):\n%s (question %q)", diff, ch.QuestionID)
+	}
+	// Dave has neither an address nor security answers: no challenge, the fallback.
+	ch, _ = e.challenge(e.dave, 15)
+	if !ch.Fallback() || ch.FlowToken != "" {
+		t.Errorf("Dave's challenge: %+v, want the fallback", ch)
+	}
+	// A code for a challenge is sent to the member, and the challenge shows it.
+	ch, _ = e.challenge(e.alice, 11)
+	e.sendCode(e.alice, 11, ch)
+	p, err := e.svc.PendingPINChallenge(ctx, e.alice, 11, ch.FlowToken, e.src)
+	if err != nil || p.CodeSent != identity.FactorEmail || p.QuestionID != ch.QuestionID {
+		t.Errorf("PendingPINChallenge: %+v, %v", p, err)
+	}
+	// The challenge is the card's: not another card's, not another member's.
+	_, err = e.svc.PendingPINChallenge(ctx, e.alice, 12, ch.FlowToken, e.src)
+	wantKind(t, "another card", err, cp.Forbidden, "mfa.invalid")
+	_, err = e.svc.PendingPINChallenge(ctx, e.carol, 13, ch.FlowToken, e.src)
+	wantKind(t, "another member", err, cp.Forbidden, "mfa.invalid")
+	_, err = e.svc.PendingPINChallenge(ctx, e.alice, 11, "not-a-token", e.src)
+	wantKind(t, "no such challenge", err, cp.Expired, "card.pin.expired")
+	// A blocked card has no PIN flow.
+	if _, err := e.svc.ReportLost(ctx, e.alice, 11, e.src); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.StartPINChallenge(ctx, e.alice, 11, e.src)
+	wantKind(t, "lost card", err, cp.Conflict, "card.error.blocked")
+}
+
 func TestSetPIN(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	c := e.cards[11]
-	ok := cardservice.PINChange{BirthDate: "1980-04-02", CID: c.cid, PIN: "2719", Confirm: "2719"}
+	ch, answer := e.challenge(e.alice, 11)
+	ok := questionAnswer(ch, answer, "2719")
 	e.pins = append(e.pins, "2719", "4829")
 	with := func(f func(*cardservice.PINChange)) cardservice.PINChange { p := ok; f(&p); return p }
 	invalid := []struct {
@@ -541,8 +676,13 @@ func TestSetPIN(t *testing.T) {
 		{"holder's birth year", with(func(p *cardservice.PINChange) { p.PIN, p.Confirm = "1980", "1980" }), "pin=pin.trivial.birthyear"},
 		{"five digits", with(func(p *cardservice.PINChange) { p.PIN, p.Confirm = "27195", "27195" }), "pin=pin.format"},
 		{"mismatch", with(func(p *cardservice.PINChange) { p.Confirm = "2718" }), "pin_confirm=pin.mismatch"},
-		{"bad date", with(func(p *cardservice.PINChange) { p.BirthDate = "02/04/1980" }), "birth_date=error.date"},
-		{"bad code", with(func(p *cardservice.PINChange) { p.CID = "12" }), "cid=error.cid"},
+		{"no answer", with(func(p *cardservice.PINChange) { p.Answer = " " }), "answer=error.field.required"},
+		{"no factor", with(func(p *cardservice.PINChange) { p.Factor = "" }), "factor=mfa.factor.unavailable"},
+		{"recovery code is not offered", with(func(p *cardservice.PINChange) { p.Factor = identity.FactorRecovery }), "factor=mfa.factor.unavailable"},
+		// Date of birth and code are no way round a member's second factor.
+		{"fallback refused", with(func(p *cardservice.PINChange) {
+			p.FlowToken, p.Factor, p.Answer, p.BirthDate, p.CID = "", "", "", "1980-04-02", c.cid
+		}), "factor=mfa.factor.unavailable answer=error.field.required"},
 	}
 	for _, tt := range invalid {
 		t.Run(tt.name, func(t *testing.T) {
@@ -556,6 +696,7 @@ func TestSetPIN(t *testing.T) {
 	if _, err := e.store.PINValue(ctx, 11); !cp.IsKind(err, cp.NotFound) {
 		t.Fatalf("invalid input stored a PIN value: %v", err)
 	}
+	// None of that spent the challenge or an identification check (3 per card).
 	if err := e.svc.SetPIN(ctx, e.alice, 11, ok, e.src); err != nil {
 		t.Fatalf("SetPIN: %v", err)
 	}
@@ -576,8 +717,11 @@ func TestSetPIN(t *testing.T) {
 	if okPIN, _ := e.svc.VerifyPIN(ctx, 11, mustSealed(t, e, 11), mustPIN(t, "2718")); okPIN {
 		t.Errorf("VerifyPIN accepted a wrong PIN")
 	}
-	// The same PIN on another card gives another value: each card has its own.
-	if err := e.svc.SetPIN(ctx, e.bob, 12, cardservice.PINChange{BirthDate: "1985-07-19", CID: e.cards[12].cid, PIN: "2719", Confirm: "2719"}, e.src); err != nil {
+	// The same PIN on another card gives another value: each card has its own. Bob
+	// identifies with a code by email.
+	bch, _ := e.challenge(e.bob, 12)
+	code := e.sendCode(e.bob, 12, bch)
+	if err := e.svc.SetPIN(ctx, e.bob, 12, cardservice.PINChange{FlowToken: bch.FlowToken, Factor: identity.FactorEmail, Answer: code, PIN: "2719", Confirm: "2719"}, e.src); err != nil {
 		t.Fatalf("SetPIN on Bob's card: %v", err)
 	}
 	if v2, _ := e.store.PINValue(ctx, 12); bytes.Equal(v1, v2) {
@@ -585,7 +729,8 @@ func TestSetPIN(t *testing.T) {
 	}
 	// A change replaces the value.
 	e.clock.Add(time.Hour)
-	if err := e.svc.SetPIN(ctx, e.alice, 11, with(func(p *cardservice.PINChange) { p.PIN, p.Confirm = "4829", "4829" }), e.src); err != nil {
+	ch, answer = e.challenge(e.alice, 11)
+	if err := e.svc.SetPIN(ctx, e.alice, 11, questionAnswer(ch, answer, "4829"), e.src); err != nil {
 		t.Fatal(err)
 	}
 	if v3, _ := e.store.PINValue(ctx, 11); bytes.Equal(v1, v3) {
@@ -594,9 +739,10 @@ func TestSetPIN(t *testing.T) {
 	if n := strings.Count(strings.Join(e.outboxKinds(), " "), "card.pinchanged"); n != 3 {
 		t.Errorf("%d PIN-changed notices, want 3", n)
 	}
-	// The basic member identifies with their own date of birth on the additional
-	// member's card; the additional member's birth year is refused as a PIN too.
-	err = e.svc.SetPIN(ctx, e.alice, 12, cardservice.PINChange{BirthDate: "1980-04-02", CID: e.cards[12].cid, PIN: "1985", Confirm: "1985"}, e.src)
+	// The basic member identifies with their own factors on the additional member's
+	// card; the additional member's birth year is refused as a PIN too.
+	ch, answer = e.challenge(e.alice, 12)
+	err = e.svc.SetPIN(ctx, e.alice, 12, questionAnswer(ch, answer, "1985"), e.src)
 	wantKind(t, "holder's birth year on another's card", err, cp.Invalid, "")
 }
 
@@ -618,50 +764,159 @@ func mustPIN(t *testing.T, s string) cardcrypto.PIN {
 	return p
 }
 
-// TestSetPINIdentification: wrong identification is refused without saying which
-// detail was wrong, and after three checks the PIN flow of the card is locked.
+// TestSetPINIdentification: wrong identification is refused without saying what was
+// wrong, a challenge serves once and only its member's card, and after three checks
+// the PIN flow of the card is locked.
 func TestSetPINIdentification(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	c := e.cards[11]
-	wrongCID := "0000"
-	if c.cid == wrongCID {
-		wrongCID = "1111"
-	}
-	good := cardservice.PINChange{BirthDate: "1980-04-02", CID: c.cid, PIN: "2719", Confirm: "2719"}
 	e.pins = append(e.pins, "2719")
-	err := e.svc.SetPIN(ctx, e.alice, 11, cardservice.PINChange{BirthDate: "1980-04-03", CID: c.cid, PIN: "2719", Confirm: "2719"}, e.src)
-	wantKind(t, "wrong date of birth", err, cp.Forbidden, "card.pin.idfail")
-	err = e.svc.SetPIN(ctx, e.alice, 11, cardservice.PINChange{BirthDate: "1980-04-02", CID: wrongCID, PIN: "2719", Confirm: "2719"}, e.src)
-	wantKind(t, "wrong code", err, cp.Forbidden, "card.pin.idfail")
-	err = e.svc.SetPIN(ctx, e.alice, 11, cardservice.PINChange{BirthDate: "1990-01-30", CID: c.cid, PIN: "2719", Confirm: "2719"}, e.src)
-	wantKind(t, "third failure locks", err, cp.Locked, "card.pin.locked")
-	until := cp.ErrorUntil(err)
-	if !until.After(e.clock.Now()) {
-		t.Errorf("lock ends %v", until)
-	}
-	err = e.svc.SetPIN(ctx, e.alice, 11, good, e.src)
-	wantKind(t, "right details while locked", err, cp.Locked, "card.pin.locked")
-	if _, err := e.store.PINValue(ctx, 11); !cp.IsKind(err, cp.NotFound) {
-		t.Fatalf("a PIN was stored during the lock")
-	}
-	// The lock is per card: Bob's card is not affected.
-	if err := e.svc.SetPIN(ctx, e.bob, 12, cardservice.PINChange{BirthDate: "1985-07-19", CID: e.cards[12].cid, PIN: "2719", Confirm: "2719"}, e.src); err != nil {
-		t.Errorf("another card's PIN flow: %v", err)
-	}
-	e.clock.Add(until.Sub(e.clock.Now()))
-	if err := e.svc.SetPIN(ctx, e.alice, 11, good, e.src); err != nil {
-		t.Errorf("after the lock: %v", err)
-	}
-	ev := e.events(e.alice)
-	var fails int
-	for _, k := range ev {
-		if k == cardservice.EventPINIdentifyKO {
-			fails++
+	wrongAnswer := func(right string) string { return right + "x" }
+	wrongCode := func(right string) string {
+		if right == "000000" {
+			return "111111"
 		}
+		return "000000"
 	}
-	if fails != 3 {
-		t.Errorf("%d identification failures recorded, want 3", fails)
+	failures := map[identity.MemberID]int{}
+	fresh := func() { e.clock.Add(31 * time.Minute) } // past the per-card window
+
+	t.Run("question", func(t *testing.T) {
+		ch, answer := e.challenge(e.alice, 11)
+		err := e.svc.SetPIN(ctx, e.alice, 11, questionAnswer(ch, wrongAnswer(answer), "2719"), e.src)
+		wantKind(t, "wrong answer", err, cp.Forbidden, "mfa.invalid")
+		failures[e.alice]++
+		// The challenge survives a wrong answer...
+		if err := e.svc.SetPIN(ctx, e.alice, 11, questionAnswer(ch, " "+answer+" ", "2719"), e.src); err != nil {
+			t.Fatalf("right answer: %v", err)
+		}
+		// ...but serves once.
+		err = e.svc.SetPIN(ctx, e.alice, 11, questionAnswer(ch, answer, "2719"), e.src)
+		wantKind(t, "used challenge", err, cp.Expired, "card.pin.expired")
+	})
+	fresh()
+	t.Run("code", func(t *testing.T) {
+		ch, _ := e.challenge(e.bob, 12)
+		code := e.sendCode(e.bob, 12, ch)
+		in := cardservice.PINChange{FlowToken: ch.FlowToken, Factor: identity.FactorEmail, Answer: wrongCode(code), PIN: "2719", Confirm: "2719"}
+		err := e.svc.SetPIN(ctx, e.bob, 12, in, e.src)
+		wantKind(t, "wrong code", err, cp.Forbidden, "mfa.invalid")
+		failures[e.bob]++
+		// A code that was not sent on this channel is wrong too.
+		in.Factor, in.Answer = identity.FactorSMS, code
+		err = e.svc.SetPIN(ctx, e.bob, 12, in, e.src)
+		wantKind(t, "code on another channel", err, cp.Invalid, "")
+		in.Factor = identity.FactorEmail
+		if err := e.svc.SetPIN(ctx, e.bob, 12, in, e.src); err != nil {
+			t.Fatalf("right code: %v", err)
+		}
+		err = e.svc.SetPIN(ctx, e.bob, 12, in, e.src)
+		wantKind(t, "used code", err, cp.Expired, "card.pin.expired")
+	})
+	fresh()
+	t.Run("another member's challenge", func(t *testing.T) {
+		// Alice may set the PIN of Bob's card, but not with Bob's challenge.
+		ch, _ := e.challenge(e.bob, 12)
+		code := e.sendCode(e.bob, 12, ch)
+		in := cardservice.PINChange{FlowToken: ch.FlowToken, Factor: identity.FactorEmail, Answer: code, PIN: "2719", Confirm: "2719"}
+		err := e.svc.SetPIN(ctx, e.alice, 12, in, e.src)
+		wantKind(t, "Bob's challenge used by Alice", err, cp.Forbidden, "mfa.invalid")
+		failures[e.alice]++
+		// Nor with her own challenge for another card.
+		ach, answer := e.challenge(e.alice, 11)
+		err = e.svc.SetPIN(ctx, e.alice, 12, questionAnswer(ach, answer, "2719"), e.src)
+		wantKind(t, "challenge of another card", err, cp.Forbidden, "mfa.invalid")
+		failures[e.alice]++
+		// Bob's challenge is still his: the refusals did not spend it.
+		if err := e.svc.SetPIN(ctx, e.bob, 12, in, e.src); err != nil {
+			t.Fatalf("Bob with his own challenge: %v", err)
+		}
+	})
+	fresh()
+	t.Run("lock", func(t *testing.T) {
+		ch, answer := e.challenge(e.alice, 11)
+		for i := range 2 {
+			err := e.svc.SetPIN(ctx, e.alice, 11, questionAnswer(ch, wrongAnswer(answer), "2719"), e.src)
+			wantKind(t, fmt.Sprintf("wrong answer %d", i+1), err, cp.Forbidden, "mfa.invalid")
+			failures[e.alice]++
+		}
+		err := e.svc.SetPIN(ctx, e.alice, 11, questionAnswer(ch, wrongAnswer(answer), "2719"), e.src)
+		wantKind(t, "third failure locks", err, cp.Locked, "card.pin.locked")
+		failures[e.alice]++
+		until := cp.ErrorUntil(err)
+		if !until.After(e.clock.Now()) {
+			t.Errorf("lock ends %v", until)
+		}
+		err = e.svc.SetPIN(ctx, e.alice, 11, questionAnswer(ch, answer, "2719"), e.src)
+		wantKind(t, "right answer while locked", err, cp.Locked, "card.pin.locked")
+		// The lock is per card: Bob's card is not affected.
+		bch, _ := e.challenge(e.bob, 12)
+		code := e.sendCode(e.bob, 12, bch)
+		if err := e.svc.SetPIN(ctx, e.bob, 12, cardservice.PINChange{FlowToken: bch.FlowToken, Factor: identity.FactorEmail, Answer: code, PIN: "2719", Confirm: "2719"}, e.src); err != nil {
+			t.Errorf("another card's PIN flow: %v", err)
+		}
+		e.clock.Add(until.Sub(e.clock.Now()))
+		// The challenge was not spent by the lock, but has expired by now.
+		err = e.svc.SetPIN(ctx, e.alice, 11, questionAnswer(ch, answer, "2719"), e.src)
+		wantKind(t, "challenge after the lock", err, cp.Expired, "card.pin.expired")
+		ch, answer = e.challenge(e.alice, 11)
+		if err := e.svc.SetPIN(ctx, e.alice, 11, questionAnswer(ch, answer, "2719"), e.src); err != nil {
+			t.Errorf("after the lock: %v", err)
+		}
+	})
+	fresh()
+	// A member with no second factor identifies by date of birth and card code.
+	t.Run("fallback", func(t *testing.T) {
+		c := e.cards[15]
+		wrongCID := "000"
+		if c.cid == wrongCID {
+			wrongCID = "111"
+		}
+		good := cardservice.PINChange{BirthDate: "1975-03-03", CID: c.cid, PIN: "2719", Confirm: "2719"}
+		with := func(f func(*cardservice.PINChange)) cardservice.PINChange { p := good; f(&p); return p }
+		for _, tt := range []struct {
+			name   string
+			in     cardservice.PINChange
+			fields string
+		}{
+			{"bad date", with(func(p *cardservice.PINChange) { p.BirthDate = "03/03/1975" }), "birth_date=error.date"},
+			{"bad code", with(func(p *cardservice.PINChange) { p.CID = "12" }), "cid=error.cid"},
+			{"bad PIN", with(func(p *cardservice.PINChange) { p.PIN, p.Confirm = "1975", "1975" }), "pin=pin.trivial.birthyear"},
+		} {
+			err := e.svc.SetPIN(ctx, e.dave, 15, tt.in, e.src)
+			wantKind(t, tt.name, err, cp.Invalid, "")
+			if got := strings.Join(fieldNames(err), " "); got != tt.fields {
+				t.Errorf("%s: fields %q, want %q", tt.name, got, tt.fields)
+			}
+		}
+		err := e.svc.SetPIN(ctx, e.dave, 15, with(func(p *cardservice.PINChange) { p.BirthDate = "1975-03-04" }), e.src)
+		wantKind(t, "wrong date of birth", err, cp.Forbidden, "card.pin.idfail")
+		err = e.svc.SetPIN(ctx, e.dave, 15, with(func(p *cardservice.PINChange) { p.CID = wrongCID }), e.src)
+		wantKind(t, "wrong code", err, cp.Forbidden, "card.pin.idfail")
+		err = e.svc.SetPIN(ctx, e.dave, 15, with(func(p *cardservice.PINChange) { p.BirthDate = "1990-01-30" }), e.src)
+		wantKind(t, "third failure locks", err, cp.Locked, "card.pin.locked")
+		failures[e.dave] += 3
+		until := cp.ErrorUntil(err)
+		err = e.svc.SetPIN(ctx, e.dave, 15, good, e.src)
+		wantKind(t, "right details while locked", err, cp.Locked, "card.pin.locked")
+		if _, err := e.store.PINValue(ctx, 15); !cp.IsKind(err, cp.NotFound) {
+			t.Fatalf("a PIN was stored during the lock")
+		}
+		e.clock.Add(until.Sub(e.clock.Now()))
+		if err := e.svc.SetPIN(ctx, e.dave, 15, good, e.src); err != nil {
+			t.Errorf("after the lock: %v", err)
+		}
+	})
+	for m, want := range failures {
+		var got int
+		for _, k := range e.events(m) {
+			if k == cardservice.EventPINIdentifyKO {
+				got++
+			}
+		}
+		if got != want {
+			t.Errorf("member %d: %d identification failures recorded, want %d", m, got, want)
+		}
 	}
 }
 

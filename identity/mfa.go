@@ -180,10 +180,13 @@ type TOTPFactor struct {
 	LastStep    int64     // the last accepted time step; codes at or before it are refused
 }
 
-// StepUp is a sign-in waiting for its second factor. Its token is kept only as a hash.
+// StepUp is a sign-in waiting for its second factor, or (Purpose other than
+// PurposeSignIn) a signed-in member's re-identification (reidentify.go). Its token is
+// kept only as a hash.
 type StepUp struct {
 	TokenHash  []byte
 	MemberID   MemberID
+	Purpose    string // PurposeSignIn or what the re-identification is for
 	DeviceHash []byte // the device the password came from; nil if none
 	Reasons    []Reason
 	QuestionID string // the security question this flow asks, if that factor is offered
@@ -212,7 +215,7 @@ type MFAStore interface {
 	// has no unrevoked device with that id.
 	RevokeDevice(ctx context.Context, member MemberID, id int64, now time.Time) error
 
-	// CreateStepUp stores f.
+	// CreateStepUp stores f. An empty Purpose is stored as PurposeSignIn.
 	CreateStepUp(ctx context.Context, f StepUp) error
 	// StepUpByTokenHash returns the flow, expired or not. Returns NotFound, also for a
 	// consumed flow.

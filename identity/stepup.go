@@ -153,7 +153,7 @@ func (s *Service) startStepUp(ctx context.Context, m Member, reasons []Reason, s
 	}
 	now := s.now()
 	f := StepUp{
-		TokenHash: tok.hash(), MemberID: m.ID, DeviceHash: deviceHash(src.DeviceID), Reasons: reasons,
+		TokenHash: tok.hash(), MemberID: m.ID, Purpose: PurposeSignIn, DeviceHash: deviceHash(src.DeviceID), Reasons: reasons,
 		QuestionID: question, CreatedAt: now, ExpiresAt: now.Add(s.cfg.MFA.FlowLife),
 	}
 	if err := s.store.CreateStepUp(ctx, f); err != nil {
@@ -225,10 +225,30 @@ func (s *Service) factorsFor(ctx context.Context, m Member) ([]Factor, string, e
 	return out, question, nil
 }
 
-// stepUpFlow loads a live step-up flow and checks it belongs to the requesting device.
-// A flow token used from another device (or with no device) is refused like a wrong
-// code: the token alone is not enough.
+// PurposeSignIn is the purpose of a sign-in's step-up flow. Every other purpose is a
+// re-identification of a signed-in member (reidentify.go).
+const PurposeSignIn = "signin"
+
+// stepUpFlow loads a live sign-in step-up flow and checks it belongs to the requesting
+// device. A flow token used from another device (or with no device) is refused like a
+// wrong code: the token alone is not enough. So is a re-identification flow: it was
+// started by a signed-in member without a password, and finishing a sign-in with it
+// would start a session on its second factor alone.
 func (s *Service) stepUpFlow(ctx context.Context, op string, tok Token, src Source) (StepUp, Member, error) {
+	f, m, err := s.loadFlow(ctx, op, tok, src, EventStepUpFail)
+	if err != nil {
+		return StepUp{}, Member{}, err
+	}
+	if f.Purpose != PurposeSignIn {
+		s.record(ctx, &Event{MemberID: f.MemberID, Kind: EventStepUpFail, Detail: "not a sign-in flow"}, src)
+		return StepUp{}, Member{}, cp.E(op, cp.Unauthenticated, msgInvalid, nil)
+	}
+	return f, m, nil
+}
+
+// loadFlow loads a live flow of any purpose and checks it belongs to the requesting
+// device, recording failKind if not.
+func (s *Service) loadFlow(ctx context.Context, op string, tok Token, src Source, failKind EventKind) (StepUp, Member, error) {
 	if !tok.valid() {
 		return StepUp{}, Member{}, cp.E(op, cp.Expired, msgExpired, nil)
 	}
@@ -240,7 +260,7 @@ func (s *Service) stepUpFlow(ctx context.Context, op string, tok Token, src Sour
 		return StepUp{}, Member{}, cp.E(op, cp.Internal, "", err)
 	}
 	if subtle.ConstantTimeCompare(f.DeviceHash, deviceHash(src.DeviceID)) != 1 {
-		s.record(ctx, &Event{MemberID: f.MemberID, Kind: EventStepUpFail, Detail: "other device"}, src)
+		s.record(ctx, &Event{MemberID: f.MemberID, Kind: failKind, Detail: "other device"}, src)
 		return StepUp{}, Member{}, cp.E(op, cp.Unauthenticated, msgInvalid, nil)
 	}
 	m, err := s.store.MemberByID(ctx, f.MemberID)
@@ -263,6 +283,11 @@ func (s *Service) SendCode(ctx context.Context, tok Token, channel Factor, src S
 	if err != nil {
 		return err
 	}
+	return s.sendFlowCode(ctx, op, f, m, channel, src)
+}
+
+// sendFlowCode sends a one-time code for flow f of member m (see SendCode).
+func (s *Service) sendFlowCode(ctx context.Context, op string, f StepUp, m Member, channel Factor, src Source) error {
 	to := m.Email
 	nch := notify.Email
 	if channel == FactorSMS {
@@ -332,34 +357,12 @@ func (s *Service) CompleteSignIn(ctx context.Context, tok Token, factor Factor, 
 	if err != nil {
 		return LoginResult{}, err
 	}
-	// Attempts, not failures, are counted, and before the check: like the password
-	// lockout, a reservation cannot be raced past by concurrent guesses.
-	if err := s.throttle(ctx, op, fmt.Sprintf("mfa-member:%d", m.ID), s.cfg.MFA.MemberAttempts, time.Hour, msgThrottled); err != nil {
-		return LoginResult{}, err
-	}
 	factors, _, err := s.factorsFor(ctx, m)
 	if err != nil {
 		return LoginResult{}, cp.E(op, cp.Internal, "", err)
 	}
-	if !containsFactor(factors, factor) {
-		return LoginResult{}, cp.InvalidFields(op, fieldErr("factor", "mfa.factor.unavailable"))
-	}
-	answer = strings.TrimSpace(answer)
-	if (len(answer) > maxField && factor != FactorPasskey) || len(answer) > MaxWebAuthnPayload {
-		return LoginResult{}, s.stepUpFail(ctx, op, m, factor, src)
-	}
-	ok, err := s.checkFactor(ctx, op, f, m, factor, answer, src)
-	if err != nil {
+	if err := s.answerFlow(ctx, op, f, m, factors, factor, answer, src, EventStepUpFail); err != nil {
 		return LoginResult{}, err
-	}
-	if !ok {
-		return LoginResult{}, s.stepUpFail(ctx, op, m, factor, src)
-	}
-	if err := s.store.ConsumeStepUp(ctx, f.TokenHash); err != nil {
-		if cp.IsKind(err, cp.NotFound) {
-			return LoginResult{}, cp.E(op, cp.Expired, msgExpired, err)
-		}
-		return LoginResult{}, cp.E(op, cp.Internal, "", err)
 	}
 	var dev *Device
 	if h := deviceHash(src.DeviceID); h != nil {
@@ -383,6 +386,43 @@ func (s *Service) CompleteSignIn(ctx context.Context, tok Token, factor Factor, 
 	return LoginResult{Member: m, Token: tok2, Session: sess}, nil
 }
 
+// answerFlow checks the answer to flow f with one of factors and, if it is right,
+// consumes the flow, so it serves once. A wrong answer records failKind. The member's
+// attempts are counted across flows of every purpose: re-identifying does not open a
+// second budget of guesses beside signing in.
+func (s *Service) answerFlow(ctx context.Context, op string, f StepUp, m Member, factors []Factor, factor Factor, answer string, src Source, failKind EventKind) error {
+	// Attempts, not failures, are counted, and before the check: like the password
+	// lockout, a reservation cannot be raced past by concurrent guesses.
+	if err := s.throttle(ctx, op, fmt.Sprintf("mfa-member:%d", m.ID), s.cfg.MFA.MemberAttempts, time.Hour, msgThrottled); err != nil {
+		return err
+	}
+	if !containsFactor(factors, factor) {
+		return cp.InvalidFields(op, fieldErr("factor", "mfa.factor.unavailable"))
+	}
+	fail := func() error {
+		s.record(ctx, &Event{MemberID: m.ID, Kind: failKind, Detail: "factor:" + string(factor)}, src)
+		return cp.E(op, cp.Unauthenticated, msgInvalid, nil)
+	}
+	answer = strings.TrimSpace(answer)
+	if (len(answer) > maxField && factor != FactorPasskey) || len(answer) > MaxWebAuthnPayload {
+		return fail()
+	}
+	ok, err := s.checkFactor(ctx, op, f, m, factor, answer, src)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fail()
+	}
+	if err := s.store.ConsumeStepUp(ctx, f.TokenHash); err != nil {
+		if cp.IsKind(err, cp.NotFound) {
+			return cp.E(op, cp.Expired, msgExpired, err)
+		}
+		return cp.E(op, cp.Internal, "", err)
+	}
+	return nil
+}
+
 func containsFactor(fs []Factor, f Factor) bool {
 	for _, x := range fs {
 		if x == f {
@@ -390,11 +430,6 @@ func containsFactor(fs []Factor, f Factor) bool {
 		}
 	}
 	return false
-}
-
-func (s *Service) stepUpFail(ctx context.Context, op string, m Member, factor Factor, src Source) error {
-	s.record(ctx, &Event{MemberID: m.ID, Kind: EventStepUpFail, Detail: "factor:" + string(factor)}, src)
-	return cp.E(op, cp.Unauthenticated, msgInvalid, nil)
 }
 
 // checkFactor verifies answer for factor. It returns an error only for what is not a
@@ -503,6 +538,13 @@ func (s *Service) PendingStepUp(ctx context.Context, tok Token, src Source) (*Ch
 	if err != nil {
 		return nil, "", cp.E(op, cp.Internal, "", err)
 	}
+	ch, sent := s.pending(tok, f, m, factors)
+	return ch, sent, nil
+}
+
+// pending describes live flow f again with the factors still offered, and the channel
+// of a code that is still valid, if any.
+func (s *Service) pending(tok Token, f StepUp, m Member, factors []Factor) (*Challenge, Factor) {
 	if f.QuestionID == "" {
 		factors = slices.DeleteFunc(factors, func(x Factor) bool { return x == FactorQuestion })
 	}
@@ -513,5 +555,5 @@ func (s *Service) PendingStepUp(ctx context.Context, tok Token, src Source) (*Ch
 	return &Challenge{
 		FlowToken: tok, Factors: factors, Reasons: f.Reasons, QuestionID: f.QuestionID,
 		Email: maskContact(m.Email), Phone: maskContact(m.Phone), ExpiresAt: f.ExpiresAt,
-	}, sent, nil
+	}, sent
 }

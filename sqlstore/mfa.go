@@ -115,15 +115,21 @@ func splitReasons(v string) []identity.Reason {
 	return out
 }
 
-// CreateStepUp stores f. Returns Conflict if a flow with the same token hash exists.
+// CreateStepUp stores f; an empty Purpose is stored as identity.PurposeSignIn.
+// Returns Conflict if a flow with the same token hash exists.
 func (s *Store) CreateStepUp(ctx context.Context, f identity.StepUp) error {
 	const op = "sqlstore.CreateStepUp"
+	purpose := f.Purpose
+	if purpose == "" {
+		purpose = identity.PurposeSignIn
+	}
 	_, err := s.write.ExecContext(ctx, `
 INSERT INTO stepup_flows (token_hash, member_id, device_hash, reasons, question_id, created_at, expires_at,
-                          code_mac, code_channel, code_expires_at, code_tries)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+                          code_mac, code_channel, code_expires_at, code_tries, purpose)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		nonNilBytes(f.TokenHash), int64(f.MemberID), nonNilBytes(f.DeviceHash), joinReasons(f.Reasons), f.QuestionID,
-		micros(f.CreatedAt), micros(f.ExpiresAt), nonNilBytes(f.CodeMAC), string(f.CodeChannel), micros(f.CodeExpiresAt), f.CodeTries)
+		micros(f.CreatedAt), micros(f.ExpiresAt), nonNilBytes(f.CodeMAC), string(f.CodeChannel), micros(f.CodeExpiresAt), f.CodeTries,
+		purpose)
 	switch {
 	case err == nil:
 		return nil
@@ -146,10 +152,10 @@ func (s *Store) StepUpByTokenHash(ctx context.Context, hash []byte) (identity.St
 	)
 	err := s.write.QueryRowContext(ctx, `
 SELECT token_hash, member_id, device_hash, reasons, question_id, created_at, expires_at,
-       code_mac, code_channel, code_expires_at, code_tries
+       code_mac, code_channel, code_expires_at, code_tries, purpose
   FROM stepup_flows WHERE token_hash = $1`, nonNilBytes(hash)).
 		Scan(&f.TokenHash, &member, &f.DeviceHash, &reasons, &f.QuestionID, &created, &expires,
-			&f.CodeMAC, &channel, &codeExp, &tries)
+			&f.CodeMAC, &channel, &codeExp, &tries, &f.Purpose)
 	if err != nil {
 		return identity.StepUp{}, notFoundOr(op, err)
 	}

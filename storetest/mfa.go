@@ -100,6 +100,7 @@ func testStepUps(t *testing.T, s Store, _ *sql.DB) {
 		TokenHash: hash32("flow"), MemberID: m.ID, DeviceHash: hash32("dev"),
 		Reasons:    []identity.Reason{identity.ReasonNewDevice, identity.ReasonUnusualNetwork},
 		QuestionID: "first_pet", CreatedAt: Base, ExpiresAt: Base.Add(10 * time.Minute),
+		Purpose: "card-pin:1000",
 	}
 	if err := s.CreateStepUp(ctx, f); err != nil {
 		t.Fatal(err)
@@ -121,6 +122,10 @@ func testStepUps(t *testing.T, s Store, _ *sql.DB) {
 	}
 	if got, _ := s.StepUpByTokenHash(ctx, nd.TokenHash); got.DeviceHash != nil || got.Reasons != nil {
 		t.Errorf("flow without device: %+v", got)
+	}
+	// A flow stored without a purpose is a sign-in's.
+	if got, _ := s.StepUpByTokenHash(ctx, nd.TokenHash); got.Purpose != identity.PurposeSignIn {
+		t.Errorf("flow without purpose has purpose %q, want %q", got.Purpose, identity.PurposeSignIn)
 	}
 	// Purge removes a step-up flow once it has expired, and not before.
 	if _, err := s.Purge(ctx, Base.Add(30*time.Second), 0); err != nil {

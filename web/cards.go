@@ -22,7 +22,7 @@ func init() {
 		cardservice.EventActivated: "event.card.activated", cardservice.EventActivateFail: "event.card.activate.fail",
 		cardservice.EventFrozen: "event.card.frozen", cardservice.EventUnfrozen: "event.card.unfrozen",
 		cardservice.EventReportedLost: "event.card.lost", cardservice.EventPINChanged: "event.card.pin.changed",
-		cardservice.EventPINIdentifyKO: "event.card.pin.idfail",
+		cardservice.EventPINIdentifyKO: "event.card.pin.idfail", identity.EventReidentifyFail: "event.reidentify.fail",
 	} {
 		shownEvents[kind] = msg
 	}
@@ -41,6 +41,7 @@ func (s *server) cardRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /cards/{id}/lost", s.signedIn(s.reportLost))
 	mux.HandleFunc("GET /cards/{id}/pin", s.signedIn(s.showPIN))
 	mux.HandleFunc("POST /cards/{id}/pin", s.signedIn(s.setPIN))
+	mux.HandleFunc("POST /cards/{id}/pin/send", s.signedIn(s.sendPINCode))
 }
 
 // cardFlashes are the ?done= outcomes the card page confirms.
@@ -307,16 +308,43 @@ func (s *server) activateCard(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, status, "cardactivate", p)
 }
 
+// The PIN flow (SPEC AC8): the member first confirms it is them with a challenge from
+// cardservice.StartPINChallenge (their security question, a one-time code by email or
+// SMS, or their authenticator app), or with date of birth and the card's security code
+// if they have none of those. The challenge's flow token travels only in a hidden form
+// field, never in a URL; sending a code answers with the page itself, not a redirect,
+// for the same reason.
+
+type pinChoice struct {
+	Factor  identity.Factor
+	Label   string
+	Checked bool
+}
+
+type pinSend struct {
+	Channel identity.Factor
+	Label   string
+}
+
 type pinView struct {
 	ID        int64
 	Intro     string
-	BirthDate field
-	CID       field
-	PIN       field
-	Confirm   field
+	FlowToken string
+	Fallback  bool
+	BirthDate field // fallback only
+	CID       field // fallback only
+	Sends     []pinSend
+	// Choices are the factors that can be answered now, when there are several;
+	// Factor is the only one otherwise. Answer is nil when none can be answered yet
+	// (the member must send themselves a code first).
+	Choices []pinChoice
+	Factor  identity.Factor
+	Answer  *field
+	PIN     field
+	Confirm field
 }
 
-func pinFields(loc locale.Locale, c cardservice.Card, errs *formErrors, birth string) pinView {
+func pinFields(loc locale.Locale, c cardservice.Card, ch *cardservice.PINChallenge, errs *formErrors, birth string, chosen identity.Factor) pinView {
 	secret := func(id, labelID, helpID string) field {
 		f := field{ID: id, Type: "password", Label: loc.T(labelID), Autocomplete: "off", InputMode: "numeric",
 			MaxLength: card.PINLength, Required: true, Verbatim: true, Errors: errs.byID[id]}
@@ -326,19 +354,64 @@ func pinFields(loc locale.Locale, c cardservice.Card, errs *formErrors, birth st
 		return f
 	}
 	v := pinView{
-		ID: c.ID, Intro: loc.T("cards.pin.intro", "last", c.Last),
-		BirthDate: field{ID: "birth_date", Type: "date", Label: loc.T("register.dob"), Autocomplete: "bday",
-			MaxLength: 10, Required: true, Value: birth, Errors: errs.byID["birth_date"]},
-		CID: field{ID: "cid", Type: "text", Label: loc.T("register.cid"), Help: loc.T("register.cid.help"),
-			Autocomplete: "off", InputMode: "numeric", MaxLength: 4, Required: true, Verbatim: true, Errors: errs.byID["cid"]},
+		ID: c.ID, Intro: loc.T("cards.pin.intro", "last", c.Last), FlowToken: string(ch.FlowToken), Fallback: ch.Fallback(),
 		PIN:     secret("pin", "cards.pin.new", "cards.pin.help"),
 		Confirm: secret("pin_confirm", "cards.pin.confirm", ""),
 	}
+	if v.Fallback {
+		v.BirthDate = field{ID: "birth_date", Type: "date", Label: loc.T("register.dob"), Autocomplete: "bday",
+			MaxLength: 10, Required: true, Value: birth, Errors: errs.byID["birth_date"]}
+		v.CID = field{ID: "cid", Type: "text", Label: loc.T("register.cid"), Help: loc.T("register.cid.help"),
+			Autocomplete: "off", InputMode: "numeric", MaxLength: 4, Required: true, Verbatim: true, Errors: errs.byID["cid"]}
+		return v
+	}
+	for _, f := range ch.Factors {
+		switch f {
+		case identity.FactorEmail, identity.FactorSMS:
+			to := ch.Email
+			if f == identity.FactorSMS {
+				to = ch.Phone
+			}
+			v.Sends = append(v.Sends, pinSend{Channel: f, Label: loc.T("mfa.send."+string(f), "to", to)})
+			if ch.CodeSent == f {
+				v.Choices = append(v.Choices, pinChoice{Factor: f, Label: loc.T("mfa.code." + string(f))})
+			}
+		case identity.FactorTOTP:
+			v.Choices = append(v.Choices, pinChoice{Factor: f, Label: loc.T("mfa.code.totp")})
+		case identity.FactorQuestion:
+			v.Choices = append(v.Choices, pinChoice{Factor: f, Label: loc.T("q." + ch.QuestionID)})
+		}
+	}
+	if len(v.Choices) == 0 {
+		return v
+	}
+	// The factor chosen before, else a code just sent, else the first (strongest).
+	pick := 0
+	for i, x := range v.Choices {
+		if x.Factor == chosen {
+			pick = i
+			break
+		}
+		if x.Factor == ch.CodeSent {
+			pick = i
+		}
+	}
+	v.Choices[pick].Checked = true
+	answer := field{ID: "answer", Type: "text", Label: v.Choices[pick].Label, Autocomplete: "off",
+		MaxLength: 200, Required: true, Verbatim: true, Errors: errs.byID["answer"]}
+	if len(v.Choices) == 1 {
+		v.Factor, v.Choices = v.Choices[0].Factor, nil
+	} else {
+		answer.Label = loc.T("cards.pin.answer")
+	}
+	v.Answer = &answer
 	return v
 }
 
-// showPIN is GET /cards/{id}/pin: "Your PIN" (SPEC AC8).
+// showPIN is GET /cards/{id}/pin: "Your PIN" (SPEC AC8). Each visit starts a new
+// challenge.
 func (s *server) showPIN(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
 	c, ok := s.memberCard(w, r)
 	if !ok {
 		return
@@ -348,14 +421,77 @@ func (s *server) showPIN(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	loc := s.locale(r)
+	s.pinPage(w, r, loc, c, "", http.StatusOK, "", "", newFormErrors(loc), "", "")
+}
+
+// pinPage renders the PIN page with the live challenge tok, or a new challenge if
+// there is none (tok empty, expired or used).
+func (s *server) pinPage(w http.ResponseWriter, r *http.Request, loc locale.Locale, c cardservice.Card, tok identity.Token,
+	status int, alert, flash string, errs *formErrors, birth string, chosen identity.Factor) {
+	sess, _ := sessionFrom(r.Context())
+	src := s.source(r, loc.Code())
+	var (
+		ch  *cardservice.PINChallenge
+		err error
+	)
+	if tok != "" {
+		ch, err = s.Cards.PendingPINChallenge(r.Context(), sess.MemberID, c.ID, tok, src)
+		if cp.IsKind(err, cp.Expired) || cp.IsKind(err, cp.Forbidden) {
+			if alert == "" {
+				alert = loc.T("card.pin.expired")
+			}
+			tok, err = "", nil
+		}
+	}
+	if tok == "" && err == nil {
+		ch, err = s.Cards.StartPINChallenge(r.Context(), sess.MemberID, c.ID, src)
+	}
+	if err != nil {
+		safehttp.RetryAfter(w, err, s.Now())
+		s.cardRefused(w, r, err)
+		return
+	}
 	p := s.newPage(r, loc, "cards.pin.title")
 	p.Nav = "account"
-	p.Data = pinFields(loc, c, newFormErrors(loc), "")
-	s.render(w, r, http.StatusOK, "cardpin", p)
+	p.Alert, p.Flash = alert, flash
+	v := pinFields(loc, c, ch, errs, birth, chosen)
+	fields := []field{v.BirthDate, v.CID}
+	if v.Answer != nil {
+		fields = append(fields, *v.Answer)
+	}
+	p.Summary = errs.summary(append(fields, v.PIN, v.Confirm)...)
+	p.Data = v
+	s.render(w, r, status, "cardpin", p)
+}
+
+// pinError sorts a refused PIN step into what the page shows: field problems, an alert,
+// or (for what no form can show) a whole answer of its own, when it returns false.
+func (s *server) pinError(w http.ResponseWriter, r *http.Request, loc locale.Locale, err error, errs *formErrors) (status int, alert string, ok bool) {
+	kind := cp.ErrorKind(err)
+	switch {
+	case kind == cp.Internal || kind == cp.NotFound:
+		s.cardFail(w, r, err)
+		return 0, "", false
+	case kind == cp.Conflict:
+		s.cardRefused(w, r, err)
+		return 0, "", false
+	case len(cp.ErrorFields(err)) > 0:
+		// The factor and the answer are one control on the page.
+		errs.addAll(cp.ErrorFields(err), func(f string) string {
+			if f == "factor" || f == "channel" {
+				return "answer"
+			}
+			return f
+		})
+	default:
+		alert = loc.T(cp.ErrorMsg(err), "time", when(loc, cp.ErrorUntil(err)))
+		safehttp.RetryAfter(w, err, s.Now())
+	}
+	return safehttp.Status(kind), alert, true
 }
 
 // setPIN is POST /cards/{id}/pin. The PIN travels only in this POST body; it is never
-// written back into the page, logged, or put in a URL.
+// written back into the page, logged, or put in a URL. Nor is the answer.
 func (s *server) setPIN(w http.ResponseWriter, r *http.Request) {
 	form, ok := s.readForm(w, r)
 	if !ok {
@@ -367,38 +503,58 @@ func (s *server) setPIN(w http.ResponseWriter, r *http.Request) {
 	}
 	loc := s.locale(r)
 	errs := newFormErrors(loc)
-	for _, id := range []string{"birth_date", "cid", "pin", "pin_confirm"} {
+	tok := identity.Token(form.Get("flow_token"))
+	factor, _ := identity.ParseFactor(form.Get("factor"))
+	required := []string{"pin", "pin_confirm", "answer"}
+	if tok == "" {
+		required = []string{"birth_date", "cid", "pin", "pin_confirm"}
+	}
+	for _, id := range required {
 		if strings.TrimSpace(form.Get(id)) == "" {
 			errs.add(id, "error.field.required")
 		}
 	}
-	p := s.newPage(r, loc, "cards.pin.title")
-	p.Nav = "account"
-	status := http.StatusUnprocessableEntity
+	status, alert := http.StatusUnprocessableEntity, ""
 	if errs.empty() {
 		sess, _ := sessionFrom(r.Context())
 		err := s.Cards.SetPIN(r.Context(), sess.MemberID, c.ID, cardservice.PINChange{
+			FlowToken: tok, Factor: factor, Answer: form.Get("answer"),
 			BirthDate: form.Get("birth_date"), CID: form.Get("cid"), PIN: form.Get("pin"), Confirm: form.Get("pin_confirm"),
 		}, s.source(r, loc.Code()))
 		if err == nil {
 			redirect(w, r, "/cards/"+strconv.FormatInt(c.ID, 10)+"?done=pin")
 			return
 		}
-		kind := cp.ErrorKind(err)
-		switch {
-		case kind == cp.Internal || kind == cp.NotFound:
-			s.cardFail(w, r, err)
+		if status, alert, ok = s.pinError(w, r, loc, err, errs); !ok {
 			return
-		case len(cp.ErrorFields(err)) > 0:
-			errs.addAll(cp.ErrorFields(err), func(f string) string { return f })
-		default:
-			p.Alert = loc.T(cp.ErrorMsg(err), "time", when(loc, cp.ErrorUntil(err)))
-			safehttp.RetryAfter(w, err, s.Now())
 		}
-		status = safehttp.Status(kind)
 	}
-	v := pinFields(loc, c, errs, form.Get("birth_date"))
-	p.Summary = errs.summary(v.BirthDate, v.CID, v.PIN, v.Confirm)
-	p.Data = v
-	s.render(w, r, status, "cardpin", p)
+	s.pinPage(w, r, loc, c, tok, status, alert, "", errs, form.Get("birth_date"), factor)
+}
+
+// sendPINCode is POST /cards/{id}/pin/send: a one-time code for the challenge by email
+// or SMS. It answers with the PIN page itself: the flow token stays in its forms.
+func (s *server) sendPINCode(w http.ResponseWriter, r *http.Request) {
+	form, ok := s.readForm(w, r)
+	if !ok {
+		return
+	}
+	c, ok := s.memberCard(w, r)
+	if !ok {
+		return
+	}
+	loc := s.locale(r)
+	errs := newFormErrors(loc)
+	tok := identity.Token(form.Get("flow_token"))
+	channel, _ := identity.ParseFactor(form.Get("channel"))
+	sess, _ := sessionFrom(r.Context())
+	status, alert, flash := http.StatusOK, "", ""
+	if err := s.Cards.SendPINCode(r.Context(), sess.MemberID, c.ID, tok, channel, s.source(r, loc.Code())); err != nil {
+		if status, alert, ok = s.pinError(w, r, loc, err, errs); !ok {
+			return
+		}
+	} else if id, ok := verifyFlashes[string(channel)]; ok {
+		flash = loc.T(id)
+	}
+	s.pinPage(w, r, loc, c, tok, status, alert, flash, errs, "", channel)
 }

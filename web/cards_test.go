@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/cardportal/cardportal/card"
 	"github.com/cardportal/cardportal/identity"
+	"github.com/cardportal/cardportal/locale"
 )
 
 // The fixture's cards: 1 is the basic card member's (Jo), 2 the additional member's
@@ -71,6 +73,7 @@ func TestCardFreezeAndScope(t *testing.T) {
 	for _, r := range []struct{ method, path string }{
 		{"GET", "/cards/1"}, {"POST", "/cards/1/freeze"}, {"POST", "/cards/1/unfreeze"},
 		{"GET", "/cards/1/lost"}, {"POST", "/cards/1/lost"}, {"GET", "/cards/1/pin"}, {"POST", "/cards/1/pin"},
+		{"POST", "/cards/1/pin/send"},
 		{"GET", "/cards/999"}, {"POST", "/cards/999/freeze"}, {"GET", "/cards/abc"},
 	} {
 		var res response
@@ -91,6 +94,25 @@ func TestCardFreezeAndScope(t *testing.T) {
 	wantRedirect(t, "signed out POST", anon.post("/cards/1/freeze", nil), "/login")
 }
 
+var flowTokenField = regexp.MustCompile(`name="flow_token" value="([^"]+)"`)
+
+// pinChallenge reads the flow token and the security question's answer (Jo's, from
+// credentialsForm) off a PIN page.
+func pinChallenge(t *testing.T, page response) (tok, answer string) {
+	t.Helper()
+	m := flowTokenField.FindStringSubmatch(page.body)
+	if m == nil {
+		t.Fatalf("no flow token on the PIN page:\n%s", page.body)
+	}
+	en := locale.Negotiate("en", "")
+	for q, a := range map[string]string{"first_pet": "Rex the dog", "birth_city": "Springfield", "street": "Elm Street"} {
+		if strings.Contains(page.body, html.EscapeString(en.T("q."+q))) {
+			answer = a
+		}
+	}
+	return m[1], answer
+}
+
 func TestCardPIN(t *testing.T) {
 	e := newEnv(t)
 	t.Cleanup(func() { e.noShortSecretInLogs(e.basic.code, "2719") })
@@ -99,44 +121,90 @@ func TestCardPIN(t *testing.T) {
 
 	page := jo.get("/cards/1/pin")
 	wantStatus(t, "PIN page", page, http.StatusOK)
-	wantContains(t, "PIN page", page.body, "Choose your PIN", `id="birth_date"`, `id="cid"`, `type="password"`, `id="pin_confirm"`)
+	// Jo has security answers, an email address and a mobile number: the question is
+	// asked, and codes can be sent; date of birth and card code are not asked for.
+	wantContains(t, "PIN page", page.body, "Choose your PIN", `name="flow_token"`, `id="answer"`, `id="send-email"`, `id="send-sms"`,
+		`action="/cards/1/pin/send"`, `type="password"`, `id="pin_confirm"`)
+	wantLacks(t, "PIN page", page.body, `id="birth_date"`, `id="cid"`)
+	tok, answer := pinChallenge(t, page)
+	if answer == "" {
+		t.Fatalf("no known security question on the page:\n%s", page.body)
+	}
+	if strings.Contains(page.body, "?flow_token") || strings.Contains(page.body, "&flow_token") {
+		t.Errorf("the flow token is in a URL")
+	}
 
-	post := func(birth, code, pin, confirm string) response {
-		return jo.post("/cards/1/pin", url.Values{"birth_date": {birth}, "cid": {code}, "pin": {pin}, "pin_confirm": {confirm}})
+	post := func(tok, factor, answer, pin, confirm string) response {
+		return jo.post("/cards/1/pin", url.Values{"flow_token": {tok}, "factor": {factor}, "answer": {answer}, "pin": {pin}, "pin_confirm": {confirm}})
 	}
 	tests := []struct {
 		name        string
-		birth, pin  string
+		answer, pin string
 		confirm     string
 		status      int
 		wantTexts   []string
 		wantNoValue string
 	}{
-		{"straight run", e.basic.birth, "1234", "1234", http.StatusUnprocessableEntity, []string{"digits in a row"}, "1234"},
-		{"birth year", e.basic.birth, "1980", "1980", http.StatusUnprocessableEntity, []string{"year of birth"}, "1980"},
-		{"same digit", e.basic.birth, "5555", "5555", http.StatusUnprocessableEntity, []string{"same digit four times"}, "5555"},
-		{"mismatch", e.basic.birth, "2719", "2791", http.StatusUnprocessableEntity, []string{"don&#39;t match"}, "2791"},
-		{"wrong birth date", "1980-04-13", "2719", "2719", http.StatusForbidden, []string{"could not confirm your identity"}, "2719"},
+		{"straight run", answer, "1234", "1234", http.StatusUnprocessableEntity, []string{"digits in a row"}, "1234"},
+		{"birth year", answer, "1980", "1980", http.StatusUnprocessableEntity, []string{"year of birth"}, "1980"},
+		{"same digit", answer, "5555", "5555", http.StatusUnprocessableEntity, []string{"same digit four times"}, "5555"},
+		{"mismatch", answer, "2719", "2791", http.StatusUnprocessableEntity, []string{"don&#39;t match"}, "2791"},
+		{"no answer", "", "2719", "2719", http.StatusUnprocessableEntity, []string{"error-message"}, "2719"},
+		{"wrong answer", "Not my pet", "2719", "2719", http.StatusForbidden, []string{"That code or answer is not correct"}, "Not my pet"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := post(tt.birth, e.basic.code, tt.pin, tt.confirm)
+			r := post(tok, "question", tt.answer, tt.pin, tt.confirm)
 			wantStatus(t, tt.name, r, tt.status)
 			wantContains(t, tt.name, r.body, tt.wantTexts...)
-			// The PIN is never written back into the page.
-			wantLacks(t, tt.name, r.body, `value="`+tt.wantNoValue+`"`)
+			// Neither the PIN nor the answer is ever written back into the page...
+			wantLacks(t, tt.name, r.body, `value="`+tt.wantNoValue+`"`, `value="`+answer+`"`)
+			// ...and the same challenge carries on.
+			if got, _ := pinChallenge(t, r); got != tok {
+				t.Errorf("the page started another challenge")
+			}
 		})
 	}
-	wantRedirect(t, "set PIN", post(e.basic.birth, e.basic.code, "2719", "2719"), "/cards/1?done=pin")
+	wantRedirect(t, "set PIN", post(tok, "question", answer, "2719", "2719"), "/cards/1?done=pin")
 	page = jo.get("/cards/1?done=pin")
 	wantContains(t, "after PIN", page.body, "PIN for your card ending "+e.basic.last+" has been changed", "A PIN is set for this card.")
 	v, err := e.store.PINValue(context.Background(), 1)
 	if err != nil || len(v) != 32 || strings.Contains(string(v), "2719") {
 		t.Errorf("stored PIN value: %d bytes, %v", len(v), err)
 	}
+	// The challenge served once: the page says so and starts another.
+	r := post(tok, "question", answer, "4829", "4829")
+	wantStatus(t, "used challenge", r, http.StatusGone)
+	wantContains(t, "used challenge", r.body, "expired or was already used")
+	if tok2, _ := pinChallenge(t, r); tok2 == tok {
+		t.Errorf("the used challenge is offered again")
+	}
+	wantContains(t, "security history", jo.get("/security").body, "PIN changed", "PIN change: identification failed", "Identity check failed")
+
+	// With a code by email, on Sam's card (Jo is the basic card member).
+	page = jo.get("/cards/2/pin")
+	tok, _ = pinChallenge(t, page)
+	r = jo.post("/cards/2/pin/send", url.Values{"flow_token": {tok}, "channel": {"email"}, "pin": {"2719"}})
+	wantStatus(t, "send code", r, http.StatusOK)
+	wantContains(t, "send code", r.body, "We&#39;ve emailed you a code", `id="factor-email"`, `value="email" checked`)
+	wantLacks(t, "send code", r.body, `value="2719"`)
+	code := e.lastCode()
+	t.Cleanup(func() { e.noShortSecretInLogs(code) })
+	wrong := "000000"
+	if code == wrong {
+		wrong = "111111"
+	}
+	r = jo.post("/cards/2/pin", url.Values{"flow_token": {tok}, "factor": {"email"}, "answer": {wrong}, "pin": {"2719"}, "pin_confirm": {"2719"}})
+	wantStatus(t, "wrong code", r, http.StatusForbidden)
+	wantContains(t, "wrong code", r.body, "That code or answer is not correct", `value="email" checked`)
+	r = jo.post("/cards/2/pin", url.Values{"flow_token": {tok}, "factor": {"email"}, "answer": {code}, "pin": {"2719"}, "pin_confirm": {"2719"}})
+	wantRedirect(t, "right code", r, "/cards/2?done=pin")
+
 	// In Spanish, the policy speaks Spanish.
 	jo.post("/language", url.Values{"lang": {"es"}, "return": {"/cards/1/pin"}})
-	r := post(e.basic.birth, e.basic.code, "4321", "4321")
+	// (The PIN is checked first, so the answer does not matter here.)
+	tok, _ = pinChallenge(t, jo.get("/cards/1/pin"))
+	r = post(tok, "question", "any answer", "4321", "4321")
 	wantContains(t, "Spanish PIN error", r.body, "No use dígitos seguidos")
 }
 

@@ -154,7 +154,7 @@ func newEnv(t *testing.T, opts ...envOptions) *env {
 	if o.noOutbox {
 		deps.Outbox = nil
 	}
-	deps.Cards = cardservice.New(store, hsm, notifier, cardservice.Config{}, e.clock.Now, log)
+	deps.Cards = cardservice.New(store, hsm, ident, notifier, cardservice.Config{}, e.clock.Now, log)
 	deps.Ledger = store
 	e.stmts = statement.New(store, store, notifier, statement.DefaultRules, e.clock.Now, log)
 	deps.Statements = e.stmts

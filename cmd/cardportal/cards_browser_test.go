@@ -8,6 +8,7 @@ import (
 
 	"github.com/cardportal/cardportal/cardcrypto"
 	"github.com/cardportal/cardportal/cardservice"
+	"github.com/cardportal/cardportal/locale"
 	"github.com/cardportal/cardportal/sqlite"
 
 	"github.com/chromedp/chromedp"
@@ -30,12 +31,20 @@ func TestBrowserCards(t *testing.T) {
 	}
 	run1(t, ctx, "unfreeze", chromedp.Click(chromedp.CSS("#unfreeze")), chromedp.WaitVisible(chromedp.CSS("#freeze")))
 
+	// "Your PIN" asks the security question registered with (credentials()), not the
+	// date of birth and card code: the member has a second factor.
 	const pin = "5082"
 	run1(t, ctx, "your PIN",
 		chromedp.Click(chromedp.CSS("#pin-link")),
 		chromedp.WaitVisible(chromedp.CSS("#pin")),
-		chromedp.SetValue(chromedp.CSS("#birth_date"), c.born),
-		chromedp.SendKeys(chromedp.CSS("#cid"), c.code),
+		chromedp.WaitVisible(chromedp.CSS("#answer")),
+	)
+	if n := eval[int](t, ctx, `document.querySelectorAll('#birth_date, #cid').length`); n != 0 {
+		t.Errorf("a member with a security question is asked for date of birth and card code")
+	}
+	answer := questionAnswer(t, text(t, ctx, `label[for="answer"]`))
+	run1(t, ctx, "a refused PIN",
+		chromedp.SendKeys(chromedp.CSS("#answer"), answer),
 		chromedp.SendKeys(chromedp.CSS("#pin"), "1234"),
 		chromedp.SendKeys(chromedp.CSS("#pin_confirm"), "1234"),
 		chromedp.Submit(chromedp.CSS("#pin")),
@@ -44,11 +53,34 @@ func TestBrowserCards(t *testing.T) {
 	if s := text(t, ctx, ".error-summary"); !strings.Contains(s, "1234") {
 		t.Errorf("a straight run should be refused with a clear message, got %q", s)
 	}
-	if v := eval[string](t, ctx, `document.querySelector('#pin').value`); v != "" {
-		t.Errorf("the refused PIN was written back into the form")
+	if v := eval[string](t, ctx, `document.querySelector('#pin').value + document.querySelector('#answer').value`); v != "" {
+		t.Errorf("the refused PIN or the answer was written back into the form")
+	}
+	run1(t, ctx, "a wrong answer",
+		chromedp.SendKeys(chromedp.CSS("#answer"), "not "+answer),
+		chromedp.SendKeys(chromedp.CSS("#pin"), pin),
+		chromedp.SendKeys(chromedp.CSS("#pin_confirm"), pin),
+		chromedp.Submit(chromedp.CSS("#pin")),
+		chromedp.WaitVisible(chromedp.CSS(".notice-error")),
+	)
+	if s := text(t, ctx, "main"); !strings.Contains(s, "not correct") {
+		t.Errorf("after a wrong answer:\n%s", s)
+	}
+	// The same challenge, so the same question.
+	if again := questionAnswer(t, text(t, ctx, `label[for="answer"]`)); again != answer {
+		t.Errorf("the question changed after a wrong answer")
+	}
+	// A code can be sent instead; the member may still answer the question.
+	run1(t, ctx, "send a code",
+		chromedp.Click(chromedp.CSS("#send-email")),
+		chromedp.WaitVisible(chromedp.CSS("#factor-email")),
+	)
+	if s := text(t, ctx, "main"); !strings.Contains(s, "emailed you a code") {
+		t.Errorf("after sending a code:\n%s", s)
 	}
 	run1(t, ctx, "PIN",
-		chromedp.SendKeys(chromedp.CSS("#cid"), c.code),
+		chromedp.Click(chromedp.CSS("#factor-question")),
+		chromedp.SendKeys(chromedp.CSS("#answer"), answer),
 		chromedp.SendKeys(chromedp.CSS("#pin"), pin),
 		chromedp.SendKeys(chromedp.CSS("#pin_confirm"), pin),
 		chromedp.Submit(chromedp.CSS("#pin")),
@@ -57,8 +89,8 @@ func TestBrowserCards(t *testing.T) {
 	if s := text(t, ctx, "main"); !strings.Contains(s, "has been changed") || !strings.Contains(s, "A PIN is set") {
 		t.Errorf("card page after choosing a PIN:\n%s", s)
 	}
-	if u := eval[string](t, ctx, `location.href`); strings.Contains(u, pin) {
-		t.Errorf("the PIN is in the URL")
+	if u := eval[string](t, ctx, `location.href`); strings.Contains(u, pin) || strings.Contains(u, "flow") || strings.Contains(u, answer) {
+		t.Errorf("the PIN, the answer or the challenge is in the URL: %s", u)
 	}
 
 	run1(t, ctx, "report lost",
@@ -92,6 +124,19 @@ func TestBrowserCards(t *testing.T) {
 	if strings.Contains(logs, `"`+pin+`"`) || strings.Contains(logs, "="+pin) || strings.Contains(logs, c.pan) {
 		t.Errorf("a PIN or card number reached the logs")
 	}
+}
+
+// questionAnswer is the answer credentials() registered for the question shown.
+func questionAnswer(t *testing.T, question string) string {
+	t.Helper()
+	en := locale.Negotiate("en", "")
+	for id, a := range map[string]string{"first_pet": "Rex", "birth_city": "Uppsala", "first_job": "Bakery"} {
+		if strings.TrimSpace(question) == en.T("q."+id) {
+			return a
+		}
+	}
+	t.Fatalf("unknown security question %q", question)
+	return ""
 }
 
 // replacementCard returns the number and security code of the member's newest card,

@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 )
+
+var verificationCode = regexp.MustCompile(`Your verification code is (\d{6})`)
 
 // TestCardServicingEndToEnd freezes a card, chooses a PIN and reports the card lost
 // through the real program, then checks the notices went out and that no card number,
@@ -38,9 +41,37 @@ func TestCardServicingEndToEnd(t *testing.T) {
 	if st, out := apiCall(t, "POST", base+"/unfreeze", tok, nil); st != http.StatusOK || out["state"] != "active" {
 		t.Fatalf("unfreeze: %d %v", st, out)
 	}
+	// "Your PIN": a challenge, answered once with the security question and once with a
+	// code from the email, as the member's choice.
 	const pin = "5082"
-	if st, out := apiCall(t, "POST", base+"/pin", tok, map[string]string{"birth_date": c.born, "cid": c.code, "pin": pin, "pin_confirm": pin}); st != http.StatusNoContent {
+	st, ch := apiCall(t, "POST", base+"/pin/challenge", tok, nil)
+	if st != http.StatusOK || ch["fallback"] != false || ch["flow_token"] == nil || ch["question"] == nil {
+		t.Fatalf("pin/challenge: %d %v", st, ch)
+	}
+	answers := map[string]string{"first_pet": "Rex", "birth_city": "Gothenburg", "first_job": "Bakery"} // run_test.go's register
+	answer := answers[ch["question"].(map[string]any)["question_id"].(string)]
+	body := map[string]string{"flow_token": ch["flow_token"].(string), "factor": "question", "answer": answer, "pin": pin, "pin_confirm": pin}
+	if st, out := apiCall(t, "POST", base+"/pin", tok, body); st != http.StatusNoContent {
 		t.Fatalf("pin: %d %v", st, out)
+	}
+	if st, out := apiCall(t, "POST", base+"/pin", tok, body); st != http.StatusGone {
+		t.Errorf("the same challenge again: %d %v, want 410", st, out)
+	}
+	st, ch = apiCall(t, "POST", base+"/pin/challenge", tok, nil)
+	if st != http.StatusOK {
+		t.Fatalf("pin/challenge: %d %v", st, ch)
+	}
+	flow := ch["flow_token"].(string)
+	if st, out := apiCall(t, "POST", base+"/pin/send", tok, map[string]string{"flow_token": flow, "channel": "email"}); st != http.StatusNoContent {
+		t.Fatalf("pin/send: %d %v", st, out)
+	}
+	m := verificationCode.FindStringSubmatch(waitOutbox(t, in, "Your verification code is"))
+	if m == nil {
+		t.Fatal("no code in the outbox")
+	}
+	code := m[1]
+	if st, out := apiCall(t, "POST", base+"/pin", tok, map[string]string{"flow_token": flow, "factor": "email", "answer": code, "pin": pin, "pin_confirm": pin}); st != http.StatusNoContent {
+		t.Fatalf("pin with a code: %d %v", st, out)
 	}
 	st, out = apiCall(t, "POST", base+"/report-lost", tok, nil)
 	if st != http.StatusCreated {
@@ -65,7 +96,7 @@ func TestCardServicingEndToEnd(t *testing.T) {
 	if strings.Contains(logs, c.pan) {
 		t.Errorf("the card number reached the logs")
 	}
-	for _, v := range []string{c.code, pin} {
+	for _, v := range []string{c.code, pin, code} {
 		if strings.Contains(logs, `"`+v+`"`) || strings.Contains(logs, "="+v) {
 			t.Errorf("a code or PIN (%d digits) reached the logs", len(v))
 		}

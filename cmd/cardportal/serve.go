@@ -141,7 +141,7 @@ func build(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 	icfg.MFA.NoQuestionFallback = !c.QuestionFallback
 	icfg.Recovery.PublicURL = c.publicURL()
 	a.ident = identity.NewService(a.store, a.hsm, a.hasher, notifier, icfg, now, log)
-	cards := cardservice.New(a.store, a.hsm, notifier, cardservice.DefaultConfig, now, log)
+	cards := cardservice.New(a.store, a.hsm, a.ident, notifier, cardservice.DefaultConfig, now, log)
 	// Personal details, alerts and disputes (SPEC AC11-AC13).
 	personal := details.New(a.store, a.ident, notifier, now, log)
 	a.alerts = alerts.New(a.store, notifier, now, log)
