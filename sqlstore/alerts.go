@@ -163,39 +163,42 @@ ON CONFLICT (member_id, kind, ref) DO NOTHING`, int64(member), string(kind), ref
 // open holds.
 func (s *Store) CardAlertees(ctx context.Context, cardID int64) ([]identity.MemberID, int64, error) {
 	const op = "sqlstore.CardAlertees"
-	var (
-		accountID int64
-		owed      int64
-	)
 	// The running totals the authorisations keep (migration 00012): this runs on every
 	// approval, and summing an account's whole history there costs a core under load.
-	err := s.read.QueryRowContext(ctx, `
-SELECT c.account_id, COALESCE(t.posted + t.pending, 0)
-  FROM cards c LEFT JOIN account_totals t ON t.account_id = c.account_id
- WHERE c.id = $1`, cardID).Scan(&accountID, &owed)
-	if err != nil {
-		return nil, 0, notFoundOr(op, err)
-	}
+	// One query, as the profile of a load run put two at a tenth of the server's CPU:
+	// the card's row comes back once with no member when nobody is registered.
 	rows, err := s.read.QueryContext(ctx, `
-SELECT m.id
-  FROM cardholders h
-  JOIN members m ON m.cardholder_id = h.id
- WHERE h.account_id = $1 AND (h.basic OR h.id = (SELECT cardholder_id FROM cards WHERE id = $2))
- ORDER BY h.basic DESC, m.id`, accountID, cardID)
+SELECT COALESCE(t.posted + t.pending, 0), m.id
+  FROM cards c
+  LEFT JOIN account_totals t ON t.account_id = c.account_id
+  LEFT JOIN cardholders h ON h.account_id = c.account_id AND (h.basic OR h.id = c.cardholder_id)
+  LEFT JOIN members m ON m.cardholder_id = h.id
+ WHERE c.id = $1
+ ORDER BY h.basic DESC, m.id`, cardID)
 	if err != nil {
 		return nil, 0, cp.E(op, cp.Internal, "", err)
 	}
 	defer rows.Close()
-	var out []identity.MemberID
+	var (
+		out   []identity.MemberID
+		owed  int64
+		found bool
+	)
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
+		var id sql.NullInt64
+		if err := rows.Scan(&owed, &id); err != nil {
 			return nil, 0, cp.E(op, cp.Internal, "", err)
 		}
-		out = append(out, identity.MemberID(id))
+		found = true
+		if id.Valid {
+			out = append(out, identity.MemberID(id.Int64))
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, 0, cp.E(op, cp.Internal, "", err)
+	}
+	if !found {
+		return nil, 0, cp.E(op, cp.NotFound, "", nil)
 	}
 	return out, owed, nil
 }

@@ -486,16 +486,13 @@ func (s *Store) authorise(ctx context.Context, tx *batchTx, msg authorize.Messag
 		pinSetAt, triesSetAt, failures int64
 	)
 	err = tx.QueryRowContext(ctx, `
-SELECT a.credit_limit,
-       COALESCE((SELECT t.posted FROM account_totals t WHERE t.account_id = a.id), 0),
-       COALESCE((SELECT t.pending FROM account_totals t WHERE t.account_id = a.id), 0),
-       c.state,
-       (SELECT p.value FROM card_pins p WHERE p.card_id = c.id),
-       COALESCE((SELECT p.set_at FROM card_pins p WHERE p.card_id = c.id), 0),
-       COALESCE((SELECT r.set_at FROM card_pin_tries r WHERE r.card_id = c.id), -1),
-       COALESCE((SELECT r.failures FROM card_pin_tries r WHERE r.card_id = c.id), 0)
+SELECT a.credit_limit, COALESCE(t.posted, 0), COALESCE(t.pending, 0), c.state,
+       p.value, COALESCE(p.set_at, 0), COALESCE(r.set_at, -1), COALESCE(r.failures, 0)
   FROM cards c
   JOIN accounts a ON a.id = c.account_id
+  LEFT JOIN account_totals t ON t.account_id = a.id
+  LEFT JOIN card_pins p ON p.card_id = c.id
+  LEFT JOIN card_pin_tries r ON r.card_id = c.id
  WHERE c.id = $1`, ref.CardID).Scan(&snap.CreditLimit, &snap.Balance, &snap.Pending, &state,
 		&snap.PINValue, &pinSetAt, &triesSetAt, &failures)
 	if err != nil {
