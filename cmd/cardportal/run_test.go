@@ -331,7 +331,16 @@ func TestMemoryLimit(t *testing.T) {
 	if four := c.memoryLimit(none, 4); four <= c.memoryLimit(none, 2) {
 		t.Errorf("the limit should grow with the number of concurrent hashes: %d", four)
 	}
+	if got := c.gcPercent(none); got != 75 {
+		t.Errorf("GOGC with the derived limit %d, want 75", got)
+	}
+	if got := c.gcPercent(func(k string) string { return map[string]string{"GOGC": "200"}[k] }); got != 0 {
+		t.Errorf("GOGC from the environment should win, got %d", got)
+	}
 	c.MemoryLimitMiB = 300
+	if got := c.gcPercent(none); got != 0 {
+		t.Errorf("an explicit limit leaves GOGC alone, got %d", got)
+	}
 	if got := c.memoryLimit(none, 2); got != 300<<20 {
 		t.Errorf("explicit limit %d", got)
 	}

@@ -239,6 +239,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if limit := c.memoryLimit(getenv, runtime.GOMAXPROCS(0)); limit > 0 {
 		debug.SetMemoryLimit(limit)
 	}
+	if p := c.gcPercent(getenv); p > 0 {
+		debug.SetGCPercent(p)
+	}
 	a, err := build(ctx, c, log)
 	if err != nil {
 		return err
