@@ -3,6 +3,8 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -79,14 +81,39 @@ func (c *checkpointer) pass(ctx context.Context) error {
 	if logged < restartPages || logged-copied > fullLeft {
 		return nil
 	}
-	_, _, err = checkpoint(ctx, c.write, "FULL")
+	return c.full(ctx)
+}
+
+// full runs the FULL checkpoint on the write connection without waiting for readers.
+// FULL waits (in SQLite's busy handler, which sleeps a millisecond, then two, then
+// five...) for readers of an older snapshot while it holds the write lock, so every
+// writer would wait with it; with busy_timeout 0 it gives up at once instead, and
+// the next pass tries again.
+func (c *checkpointer) full(ctx context.Context) error {
+	conn, err := c.write.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "PRAGMA busy_timeout = 0"); err != nil {
+		return err
+	}
+	_, _, err = checkpoint(ctx, conn, "FULL")
+	if _, rerr := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", busyTimeout)); rerr != nil {
+		// A writer that failed at once on every lock would be worse than a stall:
+		// take the connection out of the pool.
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		return errors.Join(err, rerr)
+	}
 	return err
 }
 
 // checkpoint runs PRAGMA wal_checkpoint(mode) and returns the WAL's length in frames
 // and how many of them are now copied back. A busy result (another checkpoint, or
 // readers that FULL could not wait out) is not an error: the next pass tries again.
-func checkpoint(ctx context.Context, db *sql.DB, mode string) (logged, copied int, err error) {
+func checkpoint(ctx context.Context, db interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, mode string) (logged, copied int, err error) {
 	var busy int
 	row := db.QueryRowContext(ctx, "PRAGMA wal_checkpoint("+mode+")")
 	if err := row.Scan(&busy, &logged, &copied); err != nil {

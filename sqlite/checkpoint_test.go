@@ -74,3 +74,35 @@ func TestCheckpointerRestartsWAL(t *testing.T) {
 		t.Errorf("WAL of %d pages after %d restarts with the checkpointer (restart at %d)", size, restarts, restartPages)
 	}
 }
+
+// TestFullCheckpointRestoresBusyTimeout checks that the write connection waits for
+// locks again after the full checkpoint, which runs with busy_timeout 0.
+func TestFullCheckpointRestoresBusyTimeout(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "busy.db")
+	write, err := sql.Open("sqlite", path+"?"+common+"&_pragma=journal_mode(WAL)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	write.SetMaxOpenConns(1)
+	defer write.Close()
+	own, err := sql.Open("sqlite", path+"?"+common)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := startCheckpointer(write, own)
+	defer c.close()
+	ctx := t.Context()
+	if _, err := write.ExecContext(ctx, "CREATE TABLE t (x)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.full(ctx); err != nil {
+		t.Fatalf("full: %v", err)
+	}
+	var ms int
+	if err := write.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&ms); err != nil {
+		t.Fatal(err)
+	}
+	if ms != busyTimeout {
+		t.Errorf("busy_timeout after a full checkpoint = %d ms, want %d", ms, busyTimeout)
+	}
+}

@@ -37,6 +37,9 @@ const readConns = 8
 // power cut can lose the last transactions, never corrupt the file) and much faster.
 const common = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)&_pragma=synchronous(NORMAL)"
 
+// busyTimeout is common's busy_timeout, in milliseconds.
+const busyTimeout = 10000
+
 // Open opens (creating if needed) the database at path, brings its schema up to date
 // and returns the store. Path Memory gives a private in-memory database.
 //
