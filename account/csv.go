@@ -8,6 +8,7 @@ import (
 	"time"
 
 	cp "github.com/cardportal/cardportal"
+	"github.com/cardportal/cardportal/locale"
 )
 
 // MinorDigits is the number of minor-unit digits of an ISO 4217 currency: 2 for most,
@@ -99,11 +100,13 @@ var CSVColumns = []string{"date", "status", "description", "merchant", "category
 // CSVWriter writes transactions as RFC 4180 CSV (CRLF line ends, quotes where needed)
 // with a header row, defended against formula injection.
 type CSVWriter struct {
-	w *csv.Writer
+	w   *csv.Writer
+	loc locale.Locale
 }
 
 // NewCSVWriter starts a CSV document on w with header, one name per CSVColumns entry.
-func NewCSVWriter(w io.Writer, header []string) (*CSVWriter, error) {
+// Descriptions are written as Transaction.Text in loc.
+func NewCSVWriter(w io.Writer, loc locale.Locale, header []string) (*CSVWriter, error) {
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
 	row := make([]string, len(header))
@@ -113,7 +116,7 @@ func NewCSVWriter(w io.Writer, header []string) (*CSVWriter, error) {
 	if err := cw.Write(row); err != nil {
 		return nil, err
 	}
-	return &CSVWriter{w: cw}, nil
+	return &CSVWriter{w: cw, loc: loc}, nil
 }
 
 // Write adds one transaction. Dates are ISO 8601 civil dates in UTC and amounts plain
@@ -126,7 +129,7 @@ func (c *CSVWriter) Write(t Transaction) error {
 	return c.w.Write([]string{
 		t.PostedAt.UTC().Format(time.DateOnly),
 		string(t.Status),
-		SafeCell(t.Description),
+		SafeCell(t.Text(c.loc)),
 		SafeCell(t.Merchant),
 		SafeCell(t.MCC),
 		SafeCell(t.City),

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	cp "github.com/cardportal/cardportal"
+	"github.com/cardportal/cardportal/locale"
 )
 
 func TestSafeCell(t *testing.T) {
@@ -38,7 +39,7 @@ func TestSafeCell(t *testing.T) {
 // reader gets back exactly the cells intended.
 func TestCSVWriter(t *testing.T) {
 	var buf bytes.Buffer
-	w, err := NewCSVWriter(&buf, []string{"Date", "=Status", "Description", "Merchant", "Category", "City", "Country", "Channel", "Card", "Card member", "Amount", "Currency"})
+	w, err := NewCSVWriter(&buf, locale.EnglishUS, []string{"Date", "=Status", "Description", "Merchant", "Category", "City", "Country", "Channel", "Card", "Card member", "Amount", "Currency"})
 	if err != nil {
 		t.Fatal(err)
 	}

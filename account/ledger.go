@@ -2,6 +2,7 @@ package account
 
 import (
 	"context"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -102,9 +103,11 @@ type Entry struct {
 	AccountID      int64
 	CardID         int64 // 0 for an account-level entry (payment, interest)
 	Kind           Kind
-	Amount         int64  // minor units; positive = owed (see Kind)
-	Currency       string // ISO 4217; must be the account's
-	Description    string // the statement text
+	Amount         int64             // minor units; positive = owed (see Kind)
+	Currency       string            // ISO 4217; must be the account's
+	Description    string            // the statement text, in English (see TextID)
+	TextID         string            // catalogue message of a text the system writes; "" for a merchant's (see Text)
+	TextArgs       map[string]string // the message's named arguments
 	Merchant       string
 	MCC            string // ISO 18245 merchant category code, 4 digits
 	City           string
@@ -171,6 +174,9 @@ func (e Entry) Validate() error {
 			bad(t.field, "error.invalid")
 		}
 	}
+	if !validText(e.TextID, e.TextArgs) {
+		bad("text_id", "error.invalid")
+	}
 	if len(fs) > 0 {
 		return cp.InvalidFields(op, fs...)
 	}
@@ -187,7 +193,9 @@ type Transaction struct {
 	Kind        Kind
 	Amount      int64
 	Currency    string
-	Description string
+	Description string            // as stored, in English; show Text instead
+	TextID      string            // catalogue message for Text; "" for a merchant's text
+	TextArgs    map[string]string // TextID's named arguments
 	Merchant    string
 	MCC         string
 	City        string
@@ -199,13 +207,16 @@ type Transaction struct {
 
 // Same reports whether t is what e would store, so that a retried Post with the same
 // key but different contents is caught rather than silently answered with the first.
+// A stored posting without a text message matches whatever message e carries: it was
+// written before postings had them (migration 00017), and a job retried across the
+// upgrade must find its first posting, not a conflict; Description still has to match.
 func (t Transaction) Same(e Entry) bool {
 	st := e.Status
 	if st == "" {
 		st = Posted
 	}
 	return t.AccountID == e.AccountID && t.CardID == e.CardID && t.Kind == e.Kind && t.Amount == e.Amount &&
-		t.Description == e.Description && t.Merchant == e.Merchant && t.MCC == e.MCC && t.City == e.City &&
+		t.Description == e.Description && (t.TextID == "" || t.TextID == e.TextID && maps.Equal(t.TextArgs, e.TextArgs)) && t.Merchant == e.Merchant && t.MCC == e.MCC && t.City == e.City &&
 		t.Country == e.Country && t.Channel == e.Channel && t.Status == st && t.PostedAt.Equal(e.PostedAt.Truncate(time.Microsecond))
 }
 

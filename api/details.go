@@ -10,6 +10,7 @@ import (
 	"github.com/cardportal/cardportal/disputes"
 	"github.com/cardportal/cardportal/identity"
 	"github.com/cardportal/cardportal/issuer"
+	"github.com/cardportal/cardportal/locale"
 )
 
 // Personal details (SPEC AC11), alert preferences (AC12) and disputes (AC13), and
@@ -183,11 +184,11 @@ type disputeJSON struct {
 	Transaction       transactionJSON `json:"transaction"`
 }
 
-func newDisputeJSON(d disputes.Dispute) disputeJSON {
+func newDisputeJSON(loc locale.Locale, d disputes.Dispute) disputeJSON {
 	return disputeJSON{ID: d.ID, Status: string(d.Status), Reason: string(d.Reason), Detail: d.Detail, Amount: d.Amount,
 		Currency: d.Currency, ProvisionalCredit: d.CreditPostingID != 0, CreditReversed: d.ReversalPostingID != 0,
 		CreatedAt: d.CreatedAt.UTC().Format(time.RFC3339), UpdatedAt: d.UpdatedAt.UTC().Format(time.RFC3339),
-		Transaction: newTransactionJSON(d.Transaction)}
+		Transaction: newTransactionJSON(loc, d.Transaction)}
 }
 
 type disputeListJSON struct {
@@ -202,7 +203,7 @@ func (s *server) listDisputes(c *call) (int, any, error) {
 	}
 	out := disputeListJSON{Disputes: []disputeJSON{}}
 	for _, d := range ds {
-		out.Disputes = append(out.Disputes, newDisputeJSON(d))
+		out.Disputes = append(out.Disputes, newDisputeJSON(c.loc, d))
 	}
 	return http.StatusOK, out, nil
 }
@@ -226,7 +227,7 @@ func (s *server) getDispute(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, newDisputeJSON(d), nil
+	return http.StatusOK, newDisputeJSON(c.loc, d), nil
 }
 
 type transactionDisputesJSON struct {
@@ -247,9 +248,9 @@ func (s *server) transactionDisputes(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	ok, _ := disputes.Disputable(tx, s.now())
-	out := transactionDisputesJSON{Transaction: newTransactionJSON(tx), Disputable: ok, Disputes: []disputeJSON{}}
+	out := transactionDisputesJSON{Transaction: newTransactionJSON(c.loc, tx), Disputable: ok, Disputes: []disputeJSON{}}
 	for _, d := range ds {
-		out.Disputes = append(out.Disputes, newDisputeJSON(d))
+		out.Disputes = append(out.Disputes, newDisputeJSON(c.loc, d))
 		if !d.Status.Resolved() {
 			out.Disputable = false
 		}
@@ -276,5 +277,5 @@ func (s *server) openDispute(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusCreated, newDisputeJSON(d), nil
+	return http.StatusCreated, newDisputeJSON(c.loc, d), nil
 }

@@ -81,7 +81,7 @@ func (s *server) memberStatement(c *call) (statement.Statement, []transactionJSO
 	}
 	out := []transactionJSON{}
 	for _, t := range txs {
-		out = append(out, newTransactionJSON(t))
+		out = append(out, newTransactionJSON(c.loc, t))
 	}
 	return st, out, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	cp "github.com/cardportal/cardportal"
 	"github.com/cardportal/cardportal/account"
+	"github.com/cardportal/cardportal/locale"
 )
 
 // download is a handler result that is not JSON: a file the client saves. Only the
@@ -52,10 +53,12 @@ type transactionsResponse struct {
 	NextCursor   *string           `json:"next_cursor"`
 }
 
-func newTransactionJSON(t account.Transaction) transactionJSON {
+// newTransactionJSON shows t to a reader in loc: a text the system wrote (a payment
+// received, interest) is in their language, a merchant's name as it came.
+func newTransactionJSON(loc locale.Locale, t account.Transaction) transactionJSON {
 	j := transactionJSON{
 		ID: t.ID, Status: string(t.Status), Kind: string(t.Kind), Amount: t.Amount, Currency: t.Currency,
-		Description: t.Description, Merchant: t.Merchant, MCC: t.MCC, City: t.City, Country: t.Country,
+		Description: t.Text(loc), Merchant: t.Merchant, MCC: t.MCC, City: t.City, Country: t.Country,
 		Channel: string(t.Channel), PostedAt: t.PostedAt.UTC().Format(time.RFC3339),
 	}
 	if t.CardID != 0 {
@@ -78,7 +81,7 @@ func (s *server) transactions(c *call) (int, any, error) {
 	}
 	out := transactionsResponse{Transactions: []transactionJSON{}}
 	for _, t := range page.Transactions {
-		out.Transactions = append(out.Transactions, newTransactionJSON(t))
+		out.Transactions = append(out.Transactions, newTransactionJSON(c.loc, t))
 	}
 	if page.Next != nil {
 		next := page.Next.String()
@@ -107,7 +110,7 @@ func (s *server) transactionsCSV(c *call) (int, any, error) {
 	for i, col := range account.CSVColumns {
 		header[i] = c.loc.T("tx.csv." + col)
 	}
-	w, err := account.NewCSVWriter(&buf, header)
+	w, err := account.NewCSVWriter(&buf, c.loc, header)
 	if err != nil {
 		return 0, nil, cp.E("api.transactionsCSV", cp.Internal, "", err)
 	}

@@ -171,7 +171,8 @@ func (g *generator) history(r *rand.Rand, a *issuer.Account, productCode string)
 					// the balance of a revolving account stays under its limit.
 					amount = min(statement, max(minimumDue(statement), statement*3/100))
 				}
-				events = append(events, issuer.Posting{Amount: -amount, Kind: string(account.Payment), Description: "Payment received, thank you", PostedAt: payAt})
+				events = append(events, issuer.Posting{Amount: -amount, Kind: string(account.Payment), Description: "Payment received, thank you",
+					TextID: "ledger.payment.thanks", PostedAt: payAt})
 			}
 		}
 		for range perMonth {
@@ -203,7 +204,8 @@ func (g *generator) history(r *rand.Rand, a *issuer.Account, productCode string)
 			for _, y := range []int{from.Year(), from.Year() + 1} {
 				at := time.Date(y, a.OpenedAt.Month(), a.OpenedAt.Day(), 5, 0, 0, 0, time.UTC)
 				if !at.Before(from) && at.Before(till) {
-					events = append(events, issuer.Posting{Amount: fee, Kind: string(account.Fee), Description: "Annual membership fee", PostedAt: at})
+					events = append(events, issuer.Posting{Amount: fee, Kind: string(account.Fee), Description: "Annual membership fee",
+						TextID: "ledger.fee.annual", PostedAt: at})
 				}
 			}
 		}
@@ -245,6 +247,7 @@ func (g *generator) history(r *rand.Rand, a *issuer.Account, productCode string)
 						ref := b
 						ref.Kind, ref.Amount, ref.PostedAt = string(account.Refund), -b.Amount, at
 						ref.Description = "Refund: " + b.Merchant
+						ref.TextID, ref.TextArgs = "ledger.refund", map[string]string{"merchant": b.Merchant}
 						i, _ := slices.BinarySearchFunc(refunds, at, func(x issuer.Posting, t time.Time) int { return x.PostedAt.Compare(t) })
 						refunds = slices.Insert(refunds, i, ref)
 					}
@@ -254,7 +257,7 @@ func (g *generator) history(r *rand.Rand, a *issuer.Account, productCode string)
 		flushRefunds(till)
 		if productCode == "platinum" && streamed > 0 && !current {
 			add(issuer.Posting{Amount: -min(streamed, streamingCredit), Kind: string(account.Credit),
-				Description: "Streaming statement credit", PostedAt: till.Add(-time.Hour)})
+				Description: "Streaming statement credit", TextID: "ledger.streaming.credit", PostedAt: till.Add(-time.Hour)})
 		}
 
 		if current {
@@ -263,7 +266,9 @@ func (g *generator) history(r *rand.Rand, a *issuer.Account, productCode string)
 		// Close the cycle: interest on what was left unpaid of the last statement.
 		if unpaid := statement - paidFor; unpaid > 0 {
 			add(issuer.Posting{Amount: interest(unpaid), Kind: string(account.Interest),
-				Description: fmt.Sprintf("Interest charge at %d.%02d%% APR", aprBasisPoints/100, aprBasisPoints%100), PostedAt: till.Add(-time.Minute)})
+				Description: fmt.Sprintf("Interest charge at %d.%02d%% APR", aprBasisPoints/100, aprBasisPoints%100),
+				TextID:      "ledger.interest", TextArgs: map[string]string{"apr_num": fmt.Sprintf("%d.%02d", aprBasisPoints/100, aprBasisPoints%100)},
+				PostedAt: till.Add(-time.Minute)})
 		}
 		statement, paidFor = balance, 0
 	}

@@ -2,6 +2,7 @@ package disputes_test
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/cardportal/cardportal/account"
 	"github.com/cardportal/cardportal/disputes"
 	"github.com/cardportal/cardportal/identity"
+	"github.com/cardportal/cardportal/locale"
 	"github.com/cardportal/cardportal/notify"
 	"github.com/cardportal/cardportal/sqlite"
 	"github.com/cardportal/cardportal/sqlstore"
@@ -178,6 +180,22 @@ func TestDisputeResolvedForMerchant(t *testing.T) {
 	}
 	if credit.Kind != account.Credit || credit.Amount != -5000 || reversal.Kind != account.Adjustment || reversal.Amount != 5000 || reversal.MCC != "" {
 		t.Errorf("credit %+v, reversal %+v", credit, reversal)
+	}
+	// Their texts are in the reader's language; in English they are the descriptions.
+	id := strconv.FormatInt(d.ID, 10)
+	for _, tt := range []struct {
+		tx   account.Transaction
+		loc  locale.Locale
+		want string
+	}{
+		{credit, locale.EnglishUS, credit.Description},
+		{credit, locale.Swedish, "Preliminär kreditering, reklamation " + id + ": Books"},
+		{reversal, locale.EnglishUS, reversal.Description},
+		{reversal, locale.Spanish, "Reclamación " + id + " resuelta, cargo restablecido: Books"},
+	} {
+		if got := tt.tx.Text(tt.loc); got != tt.want || tt.tx.TextID == "" {
+			t.Errorf("posting %d in %v: %q (message %q), want %q", tt.tx.ID, tt.loc, got, tt.tx.TextID, tt.want)
+		}
 	}
 	// Resolved is final.
 	_, err = e.svc.Resolve(ctx, d.ID, disputes.ResolveMember)

@@ -120,6 +120,7 @@ func (s *Service) postCredit(ctx context.Context, d *Dispute) error {
 	t, err := s.ledger.Post(ctx, account.Entry{
 		AccountID: d.AccountID, CardID: d.Transaction.CardID, Kind: account.Credit, Amount: -d.Amount, Currency: d.Currency,
 		Description: textLimit("Provisional credit, dispute " + strconv.FormatInt(d.ID, 10) + ": " + label(d.Transaction)),
+		TextID:      "ledger.dispute.credit", TextArgs: disputeArgs(*d),
 		// Posted at the dispute's own time, so a repeat (see repairCredit) is the same
 		// entry and the ledger's idempotency answers it with the first.
 		Merchant: d.Transaction.Merchant, PostedAt: d.CreatedAt, IdempotencyKey: CreditKey(d.ID),
@@ -218,7 +219,8 @@ func (s *Service) reverse(ctx context.Context, op string, d Dispute) (Dispute, e
 	t, err := s.ledger.Post(ctx, account.Entry{
 		AccountID: d.AccountID, CardID: d.Transaction.CardID, Kind: account.Adjustment, Amount: d.Amount, Currency: d.Currency,
 		Description: textLimit("Dispute " + strconv.FormatInt(d.ID, 10) + " resolved, charge reinstated: " + label(d.Transaction)),
-		Merchant:    d.Transaction.Merchant, City: d.Transaction.City, Country: d.Transaction.Country,
+		TextID:      "ledger.dispute.reinstated", TextArgs: disputeArgs(d),
+		Merchant: d.Transaction.Merchant, City: d.Transaction.City, Country: d.Transaction.Country,
 		PostedAt: d.UpdatedAt, IdempotencyKey: ReversalKey(d.ID),
 	})
 	if err != nil {
@@ -238,6 +240,13 @@ func label(t account.Transaction) string {
 		return t.Merchant
 	}
 	return t.Description
+}
+
+// disputeArgs are the arguments of a dispute's ledger texts. The disputed posting's
+// label is English when it is itself a text the system wrote, which is rare enough
+// (a dispute is about a merchant's charge) to leave so.
+func disputeArgs(d Dispute) map[string]string {
+	return map[string]string{"dispute": strconv.FormatInt(d.ID, 10), "merchant": textLimit(label(d.Transaction))}
 }
 
 func textLimit(s string) string {

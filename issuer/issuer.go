@@ -81,6 +81,8 @@ type Posting struct {
 	Amount         int64
 	Kind           string
 	Description    string
+	TextID         string            // a text the system writes, as a catalogue message (see account.Entry)
+	TextArgs       map[string]string // TextID's named arguments
 	PostedAt       time.Time
 	IdempotencyKey string // unique when set
 	// Where and how the card was used (see account.Entry); zero for account-level

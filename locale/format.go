@@ -89,6 +89,28 @@ func (l Locale) Number(n int64) string {
 	return group(u, in)
 }
 
+// Decimal formats units / 10^digits with the locale's grouping, decimal separator
+// and minus sign, keeping every digit: en-US Decimal(2499, 2) = "24.99", es
+// "24,99", sv Decimal(-123456, 1) = "−12 345,6". It is for rates and other
+// non-money figures computed in integers; digits outside 0..18 is taken as 0.
+func (l Locale) Decimal(units int64, digits int) string {
+	if digits <= 0 || digits > 18 {
+		return l.Number(units)
+	}
+	in := l.info()
+	neg, u := split(units)
+	pow := uint64(1)
+	for range digits {
+		pow *= 10
+	}
+	frac := strconv.FormatUint(u%pow, 10)
+	s := group(u/pow, in) + in.decimal + strings.Repeat("0", digits-len(frac)) + frac
+	if neg {
+		return in.minus + s
+	}
+	return s
+}
+
 // split returns the sign and magnitude of n. The magnitude is unsigned so
 // that math.MinInt64, whose negation overflows int64, still formats.
 func split(n int64) (neg bool, mag uint64) {

@@ -98,6 +98,31 @@ func TestNumber(t *testing.T) {
 	}
 }
 
+func TestDecimal(t *testing.T) {
+	tests := []struct {
+		l      Locale
+		units  int64
+		digits int
+		want   string
+	}{
+		{EnglishUS, 2499, 2, "24.99"},
+		{EnglishUS, 5, 2, "0.05"},
+		{EnglishUS, 123456789, 2, "1,234,567.89"},
+		{EnglishUS, 1500, 0, "1,500"},
+		{EnglishIndia, 1234567, 1, "1,23,456.7"},
+		{Spanish, 2499, 2, "24,99"},
+		{Spanish, -123456, 2, "-1.234,56"},
+		{Swedish, 2499, 2, "24,99"},
+		{Swedish, -123456, 1, "\u221212\u00a0345,6"},
+		{Swedish, math.MinInt64, 2, "\u221292\u00a0233\u00a0720\u00a0368\u00a0547\u00a0758,08"},
+	}
+	for _, tt := range tests {
+		if got := tt.l.Decimal(tt.units, tt.digits); got != tt.want {
+			t.Errorf("%v.Decimal(%d, %d) = %q, want %q", tt.l, tt.units, tt.digits, got, tt.want)
+		}
+	}
+}
+
 func TestDate(t *testing.T) {
 	nov := time.Date(2026, time.November, 22, 15, 4, 5, 0, time.UTC)
 	sep := time.Date(2026, time.September, 3, 0, 0, 0, 0, time.UTC)

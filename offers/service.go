@@ -130,13 +130,13 @@ func (s *Service) credit(ctx context.Context, e Enrolment, o Offer, now time.Tim
 		return false, nil
 	}
 	key := LedgerKey(o.ID, e.CardID)
-	desc := "Offer credit: " + o.Merchant
+	desc, textID, args := "Offer credit: "+o.Merchant, "ledger.offer.credit.merchant", map[string]string{"merchant": o.Merchant}
 	if o.Merchant == "" {
-		desc = "Offer credit"
+		desc, textID, args = "Offer credit", "ledger.offer.credit", nil
 	}
 	_, err = s.ledger.Post(ctx, account.Entry{
 		AccountID: e.AccountID, CardID: e.CardID, Kind: account.Credit, Amount: -o.Credit, Currency: o.Currency,
-		Description: desc, Merchant: o.Merchant, PostedAt: now, IdempotencyKey: key,
+		Description: desc, TextID: textID, TextArgs: args, Merchant: o.Merchant, PostedAt: now, IdempotencyKey: key,
 	})
 	// Conflict: the key was used by an earlier sweep whose entry differs only in its
 	// time; the credit is there, so this one only has to be recorded.

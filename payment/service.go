@@ -724,6 +724,7 @@ func (p Payment) Entry() account.Entry {
 	return account.Entry{
 		AccountID: p.AccountID, Kind: account.Payment, Amount: -p.Amount, Currency: p.Currency,
 		Description: "Payment received " + p.Confirmation, Status: account.Posted, PostedAt: at,
+		TextID: "ledger.payment.received", TextArgs: map[string]string{"confirmation": p.Confirmation},
 		IdempotencyKey: "payment:" + strconv.FormatInt(p.ID, 10),
 	}
 }

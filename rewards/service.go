@@ -2,13 +2,13 @@ package rewards
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"strconv"
 	"time"
 
 	cp "github.com/cardportal/cardportal"
 	"github.com/cardportal/cardportal/account"
+	"github.com/cardportal/cardportal/locale"
 )
 
 // Service runs the points programme. It keeps no state: everything is in the store,
@@ -143,7 +143,9 @@ func (s *Service) Redeem(ctx context.Context, cardholderID, accountID int64, in 
 		r.Credit, r.Currency = item.Credit(points), item.Currency
 		credit = &account.Entry{
 			AccountID: a.ID, Kind: account.Credit, Amount: -r.Credit, Currency: a.Currency,
-			Description: fmt.Sprintf("Rewards: %d points redeemed", points), PostedAt: now,
+			// The English of the message below, as the English pages show it.
+			Description: "Rewards: " + locale.EnglishUS.Number(points) + " points redeemed", PostedAt: now,
+			TextID: "ledger.rewards.redeemed", TextArgs: map[string]string{"points_num": strconv.FormatInt(points, 10)},
 			IdempotencyKey: LedgerKey(a.ID, in.IdempotencyKey),
 		}
 		if err := credit.Validate(); err != nil {

@@ -46,13 +46,18 @@ func scanDispute(r rowScanner) (disputes.Dispute, error) {
 		reason, status         string
 		created, updated       int64
 		kind, channel, tstatus string
+		textArgs               string
 		postedAt               int64
 		t                      = &d.Transaction
 	)
 	if err := r.Scan(&d.ID, &d.AccountID, &d.PostingID, &member, &reason, &d.Detail, &status, &d.Amount,
 		&d.Currency, &d.CreditPostingID, &d.ReversalPostingID, &created, &updated,
 		&t.ID, &t.AccountID, &t.CardID, &t.CardLast, &t.HolderName, &kind, &t.Amount, &t.Currency,
-		&t.Description, &t.Merchant, &t.MCC, &t.City, &t.Country, &channel, &tstatus, &postedAt); err != nil {
+		&t.Description, &t.TextID, &textArgs, &t.Merchant, &t.MCC, &t.City, &t.Country, &channel, &tstatus, &postedAt); err != nil {
+		return disputes.Dispute{}, err
+	}
+	var err error
+	if t.TextArgs, err = decodeTextArgs(textArgs); err != nil {
 		return disputes.Dispute{}, err
 	}
 	d.MemberID, d.Reason, d.Status = identity.MemberID(member), disputes.Reason(reason), disputes.Status(status)

@@ -70,7 +70,7 @@ func (s *Store) LoadIssuer(ctx context.Context, d issuer.Dataset) error {
 				return []any{c.ID, c.AccountID, c.CardHolderID, nonNilBytes(c.Sealed.Blob), c.Sealed.KeyID, nonNilBytes(c.Fingerprint), c.Last, c.ExpMonth, c.ExpYear, c.State, micros(c.IssuedAt)}
 			}},
 			{"postings", []string{"id", "account_id", "amount", "kind", "description", "posted_at", "idempotency_key",
-				"card_id", "merchant", "mcc", "city", "country", "channel", "status", "search"}, len(d.Postings), func(i int) []any {
+				"card_id", "merchant", "mcc", "city", "country", "channel", "status", "search", "text_id", "text_args"}, len(d.Postings), func(i int) []any {
 				p := d.Postings[i]
 				// NULL, not '', when there is no key: the column is unique only when set.
 				var key any
@@ -82,7 +82,8 @@ func (s *Store) LoadIssuer(ctx context.Context, d issuer.Dataset) error {
 					status = string(account.Posted)
 				}
 				return []any{p.ID, p.AccountID, p.Amount, p.Kind, p.Description, micros(p.PostedAt), key,
-					nullID(p.CardID), p.Merchant, p.MCC, p.City, p.Country, p.Channel, status, searchText(p.Merchant, p.Description)}
+					nullID(p.CardID), p.Merchant, p.MCC, p.City, p.Country, p.Channel, status, searchText(p.Merchant, p.Description),
+					p.TextID, encodeTextArgs(p.TextArgs)}
 			}},
 			{"statements", statementLoadColumns, len(d.Statements), func(i int) []any { return statementLoadRow(d.Statements[i]) }}, // sqlstore/statements.go
 		}

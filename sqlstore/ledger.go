@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -18,7 +19,7 @@ var _ account.Ledger = (*Store)(nil)
 // txColumns are the columns scanTransaction reads, from postings p left-joined to the
 // card c and its holder h.
 const txColumns = `p.id, p.account_id, COALESCE(p.card_id, 0), COALESCE(c.last_digits, ''), COALESCE(h.name, ''),
-       p.kind, p.amount, a.currency, p.description, p.merchant, p.mcc, p.city, p.country, p.channel, p.status, p.posted_at`
+       p.kind, p.amount, a.currency, p.description, p.text_id, p.text_args, p.merchant, p.mcc, p.city, p.country, p.channel, p.status, p.posted_at`
 
 const txFrom = ` FROM postings p
   JOIN accounts a ON a.id = p.account_id
@@ -46,14 +47,44 @@ func scanTransaction(r rowScanner) (account.Transaction, error) {
 	var (
 		t                     account.Transaction
 		kind, channel, status string
+		textArgs              string
 		postedAt              int64
 	)
 	if err := r.Scan(&t.ID, &t.AccountID, &t.CardID, &t.CardLast, &t.HolderName, &kind, &t.Amount, &t.Currency,
-		&t.Description, &t.Merchant, &t.MCC, &t.City, &t.Country, &channel, &status, &postedAt); err != nil {
+		&t.Description, &t.TextID, &textArgs, &t.Merchant, &t.MCC, &t.City, &t.Country, &channel, &status, &postedAt); err != nil {
 		return account.Transaction{}, err
 	}
 	t.Kind, t.Channel, t.Status, t.PostedAt = account.Kind(kind), account.Channel(channel), account.Status(status), fromMicros(postedAt)
+	var err error
+	if t.TextArgs, err = decodeTextArgs(textArgs); err != nil {
+		return account.Transaction{}, err
+	}
 	return t, nil
+}
+
+// encodeTextArgs stores a posting's text arguments as a JSON object of strings, or the
+// empty string when there are none.
+func encodeTextArgs(args map[string]string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	b, err := json.Marshal(args) // a map of strings always marshals
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+// decodeTextArgs reads what encodeTextArgs wrote; the empty string is no arguments.
+func decodeTextArgs(s string) (map[string]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var m map[string]string
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		return nil, fmt.Errorf("posting text_args: %w", err)
+	}
+	return m, nil
 }
 
 // Post records an entry once per idempotency key. The insert is INSERT ... ON CONFLICT
@@ -104,13 +135,13 @@ func (s *Store) postTx(ctx context.Context, tx *sql.Tx, op string, e account.Ent
 		var id int64
 		err := tx.QueryRowContext(ctx, `
 INSERT INTO postings (account_id, amount, kind, description, posted_at, idempotency_key,
-                      card_id, merchant, mcc, city, country, channel, status, search)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                      card_id, merchant, mcc, city, country, channel, status, search, text_id, text_args)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 ON CONFLICT (idempotency_key) DO NOTHING
 RETURNING id`,
 			e.AccountID, e.Amount, string(e.Kind), e.Description, micros(e.PostedAt), e.IdempotencyKey,
 			nullID(e.CardID), e.Merchant, e.MCC, e.City, e.Country, string(e.Channel), string(e.Status),
-			searchText(e.Merchant, e.Description)).Scan(&id)
+			searchText(e.Merchant, e.Description), e.TextID, encodeTextArgs(e.TextArgs)).Scan(&id)
 		inserted := err == nil
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return cp.E(op, cp.Internal, "", err)

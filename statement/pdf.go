@@ -91,7 +91,7 @@ func WritePDF(w io.Writer, d Document) error {
 			p.header()
 		}
 		p.text(margin, 9, loc.Date(t.PostedAt))
-		p.text(margin+80, 9, p.fit(t.Description, 9, 250))
+		p.text(margin+80, 9, p.fit(t.Text(loc), 9, 250))
 		card := loc.T("tx.account")
 		if t.CardID != 0 {
 			card = "•••• " + t.CardLast
@@ -199,7 +199,7 @@ func WriteCSV(w io.Writer, loc locale.Locale, txs []account.Transaction) error {
 	for i, c := range account.CSVColumns {
 		header[i] = loc.T("tx.csv." + c)
 	}
-	cw, err := account.NewCSVWriter(w, header)
+	cw, err := account.NewCSVWriter(w, loc, header)
 	if err != nil {
 		return err
 	}

@@ -107,6 +107,8 @@ func (s *Service) Close(ctx context.Context, closing time.Time) (Result, error) 
 			_, err := s.ledger.Post(ctx, account.Entry{
 				AccountID: id, Kind: account.Interest, Amount: amount, Currency: p.Currency,
 				Description:    fmt.Sprintf("Interest charge at %d.%02d%% APR", s.rules.APRBasisPoints/100, s.rules.APRBasisPoints%100),
+				TextID:         "ledger.interest",
+				TextArgs:       map[string]string{"apr_num": fmt.Sprintf("%d.%02d", s.rules.APRBasisPoints/100, s.rules.APRBasisPoints%100)},
 				PostedAt:       EndOfDay(closing),
 				IdempotencyKey: InterestKey(id, closing),
 			})

@@ -248,3 +248,77 @@ func TestReadyPreferences(t *testing.T) {
 		}
 	}
 }
+
+// TestLedgerTexts: the interest the close job posts carries its catalogue message, and
+// the statement PDF and CSV show the texts the system wrote in the reader's language.
+func TestLedgerTexts(t *testing.T) {
+	s, svc, _ := setup(t)
+	ctx := t.Context()
+	if _, err := svc.Close(ctx, date(2026, 2, 1)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Post(ctx, account.Entry{AccountID: 10, Kind: account.Payment, Amount: -5000, Currency: "USD",
+		Description: "Payment received PAY-LATE1", TextID: "ledger.payment.received", TextArgs: map[string]string{"confirmation": "PAY-LATE1"},
+		PostedAt: date(2026, 2, 27), IdempotencyKey: "late"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Close(ctx, date(2026, 3, 1)); err != nil {
+		t.Fatal(err)
+	}
+	sts, err := svc.List(ctx, 100)
+	if err != nil || len(sts) != 2 {
+		t.Fatalf("List = %v, %v", sts, err)
+	}
+	st, txs, err := svc.Detail(ctx, 100, sts[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var interest *account.Transaction
+	for i := range txs {
+		if txs[i].Kind == account.Interest {
+			interest = &txs[i]
+		}
+	}
+	if interest == nil || interest.TextID != "ledger.interest" || interest.TextArgs["apr_num"] != "24.99" ||
+		interest.Description != "Interest charge at 24.99% APR" {
+		t.Fatalf("interest posting %+v", interest)
+	}
+	if got, want := interest.Text(locale.Spanish), "Intereses al 24,99\u00a0% anual"; got != want {
+		t.Errorf("interest in es = %q, want %q", got, want)
+	}
+
+	var csv bytes.Buffer
+	if err := statement.WriteCSV(&csv, locale.Swedish, txs); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Ränta, 24,99\u00a0% årsränta", "Betalning mottagen PAY-LATE1"} {
+		if !strings.Contains(csv.String(), want) {
+			t.Errorf("sv CSV lacks %q:\n%s", want, csv.String())
+		}
+	}
+	if strings.Contains(csv.String(), "Interest charge") {
+		t.Errorf("sv CSV has the English interest text:\n%s", csv.String())
+	}
+
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("pdftotext (poppler-utils) is missing")
+		}
+		t.Skip("pdftotext (poppler-utils) is not installed")
+	}
+	b, err := statement.RenderPDF(statement.Document{Loc: locale.Spanish, Issuer: "Northwind Card Services", Product: "Gold Card",
+		Holder: "Ada Lovelace", Statement: st, Transactions: txs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := pdfText(t, b)
+	for _, want := range []string{"Intereses al 24,99 % anual", "Pago recibido PAY-LATE1"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("es PDF text lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "Payment received") || strings.Contains(text, "Interest charge") {
+		t.Errorf("es PDF has English system texts:\n%s", text)
+	}
+}

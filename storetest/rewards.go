@@ -14,6 +14,7 @@ import (
 	cp "github.com/cardportal/cardportal"
 	"github.com/cardportal/cardportal/account"
 	"github.com/cardportal/cardportal/cardportaltest"
+	"github.com/cardportal/cardportal/locale"
 	"github.com/cardportal/cardportal/offers"
 	"github.com/cardportal/cardportal/rewards"
 )
@@ -287,6 +288,11 @@ func testRedeem(t *testing.T, s Store, _ *sql.DB) {
 	if len(credits) != 1 || credits[0].ID != r.PostingID || credits[0].Amount != -700 {
 		t.Errorf("credit postings %+v; want one of -700 with id %d", credits, r.PostingID)
 	}
+	if len(credits) == 1 {
+		if got, want := credits[0].Text(locale.Swedish), "Bonus: 700 poäng inlösta"; got != want || credits[0].Description != "Rewards: 700 points redeemed" || credits[0].Text(locale.EnglishUS) != credits[0].Description {
+			t.Errorf("credit text in sv %q, want %q (description %q)", got, want, credits[0].Description)
+		}
+	}
 	got, err := svc.Redemption(ctx, 100, 10, r.ID)
 	if err != nil || got != r {
 		t.Errorf("Redemption = %+v, %v; want %+v", got, err, r)
@@ -485,6 +491,9 @@ func testOffers(t *testing.T, s Store, db *sql.DB) {
 	}
 	if len(credits) != 1 || credits[0].Amount != -300 || credits[0].CardID != 1000 {
 		t.Fatalf("offer credits %+v; want one of -300 on card 1000", credits)
+	}
+	if got, want := credits[0].Text(locale.Spanish), "Abono por oferta: Blue Harbor Coffee"; got != want || credits[0].Description != "Offer credit: Blue Harbor Coffee" {
+		t.Errorf("offer credit text in es %q, want %q (description %q)", got, want, credits[0].Description)
 	}
 	v, _ = svc.Offers(ctx, 100, 10)
 	if got, ok := v.EnrolledOn(coffee.ID, 1000); !ok || got.PostingID != credits[0].ID {

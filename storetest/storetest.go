@@ -88,6 +88,7 @@ func Run(t *testing.T, open Open) {
 		{"Flows", testFlows},
 		{"Summaries", testSummaries},
 		{"LedgerPost", testLedgerPost},
+		{"LedgerTexts", testLedgerTexts}, // texts.go
 		{"LedgerPostConcurrent", testLedgerPostConcurrent},
 		{"LedgerBalance", testLedgerBalance},
 		{"Transactions", testTransactions},

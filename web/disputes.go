@@ -48,7 +48,7 @@ func newDisputeRow(loc locale.Locale, d disputes.Dispute) disputeRow {
 		Amount: loc.Money(d.Amount, d.Currency), Reason: loc.T("dispute.reason." + string(d.Reason)),
 		Status: loc.T("dispute.status." + string(d.Status)), StatusID: string(d.Status), Detail: d.Detail}
 	if r.Merchant == "" {
-		r.Merchant = d.Transaction.Description
+		r.Merchant = d.Transaction.Text(loc)
 	}
 	switch {
 	case d.Status == disputes.ResolvedMerchant:

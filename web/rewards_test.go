@@ -79,7 +79,7 @@ func TestRewardsPages(t *testing.T) {
 	wantRedirect(t, "resubmitted", jo.post("/accounts/1/rewards/redeem", form), done)
 	page = jo.get(done)
 	wantContains(t, "after redeeming", page.body, "You redeemed 3,000 points for Statement credit.", `id="points-balance">1,234 points`, "$30.00")
-	wantContains(t, "transactions", jo.get("/accounts/1/transactions").body, "Rewards: 3000 points redeemed")
+	wantContains(t, "transactions", jo.get("/accounts/1/transactions").body, "Rewards: 3,000 points redeemed")
 	wantContains(t, "dashboard after", jo.get("/account").body, "1,234 points")
 
 	// Offers and benefits.

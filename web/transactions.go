@@ -278,7 +278,7 @@ func (s *server) transactionsCSV(w http.ResponseWriter, r *http.Request) {
 		header[i] = loc.T("tx.csv." + c)
 	}
 	var buf bytes.Buffer
-	cw, err := account.NewCSVWriter(&buf, header)
+	cw, err := account.NewCSVWriter(&buf, loc, header)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -327,7 +327,7 @@ var channelText = map[account.Channel]string{
 
 func newTxView(loc locale.Locale, t account.Transaction) txView {
 	v := txView{
-		Date: loc.Date(t.PostedAt), ISO: t.PostedAt.UTC().Format(time.DateOnly), Text: t.Description,
+		Date: loc.Date(t.PostedAt), ISO: t.PostedAt.UTC().Format(time.DateOnly), Text: t.Text(loc),
 		Amount: loc.Money(t.Amount, t.Currency), Credit: t.Amount < 0, Pending: t.Status == account.Pending,
 		Card: loc.T("tx.account"),
 	}

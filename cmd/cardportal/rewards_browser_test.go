@@ -58,7 +58,7 @@ func TestBrowserRewards(t *testing.T) {
 		t.Errorf("redemptions list:\n%s", s)
 	}
 	run1(t, ctx, "transactions", chromedp.Click(chromedp.CSS(`a[href="/transactions"]`)), chromedp.WaitVisible(chromedp.CSS("main table")))
-	if s := text(t, ctx, "main table"); !strings.Contains(s, "Rewards: 3000 points redeemed") || !strings.Contains(s, "30.00") {
+	if s := text(t, ctx, "main table"); !strings.Contains(s, "Rewards: 3,000 points redeemed") || !strings.Contains(s, "30.00") {
 		t.Errorf("the credit is not in the transactions:\n%s", s)
 	}
 	run1(t, ctx, "dashboard again", chromedp.Click(chromedp.CSS(`a[href="/account"]`)), chromedp.WaitVisible(chromedp.CSS("#dashboard-points")))
