@@ -26,7 +26,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "cardportal_http_request_duration_seconds",
 			Help:    "HTTP request latency by route pattern.",
-			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+			// Finer around 10 ms, the card network interface's latency target, which
+			// the load command reads back per step (cmd/cardportal/loadmetrics.go).
+			Buckets: []float64{.0005, .001, .0025, .005, .0075, .01, .015, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"route"}),
 	}
 	reg.MustRegister(m.requests, m.duration)

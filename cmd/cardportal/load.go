@@ -123,13 +123,15 @@ func loadCmd(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	for _, rate := range steps {
 		cpu0 := srv.cpu()
+		h0, _ := serverHistogram(ctx, client, target.url) // best effort: a -url server may not expose it
 		res := target.step(ctx, client, rate, *dur, *conc, &seq)
+		h1, _ := serverHistogram(ctx, client, target.url)
 		rss := ""
 		if srv != nil {
 			rss = fmt.Sprintf("  server RSS %.0f MiB (peak %.0f), CPU %.0f µs/decision", float64(srv.rss("VmRSS:"))/(1<<20), float64(srv.rss("VmHWM:"))/(1<<20),
 				float64((srv.cpu()-cpu0).Microseconds())/float64(max(res.decided, 1)))
 		}
-		fmt.Fprintf(stdout, "target %5d/s: %s%s\n", rate, res, rss)
+		fmt.Fprintf(stdout, "target %5d/s: %s%s%s\n", rate, res, serverLatency(h1, h0), rss)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
