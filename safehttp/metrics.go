@@ -24,8 +24,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "HTTP requests by method, route pattern and status code.",
 		}, []string{"method", "route", "code"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "cardportal_http_request_duration_seconds",
-			Help:    "HTTP request latency by route pattern.",
+			Name: "cardportal_http_request_duration_seconds",
+			Help: "HTTP request latency by route pattern.",
 			// Finer around 10 ms, the card network interface's latency target, which
 			// the load command reads back per step (cmd/cardportal/loadmetrics.go).
 			Buckets: []float64{.0005, .001, .0025, .005, .0075, .01, .015, .025, .05, .1, .25, .5, 1, 2.5},
