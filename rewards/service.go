@@ -216,12 +216,12 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 		if err != nil {
 			return n, cp.E(op, cp.Internal, "", err)
 		}
-		// Refunds of one batch are matched in order, each seeing what the ones before
-		// it took back, and stored together.
-		var (
-			reversals []Entry
-			taken     = map[int64]int64{}
-		)
+		// Refunds are matched in posting order and each reversal is stored before the
+		// next refund looks for its purchase, so the next one sees what it took back,
+		// whichever sweep (on this instance or another) stored it. Matching a batch in
+		// memory and storing it at the end could count a reversal twice, once from the
+		// batch and once from another sweep's commit. Refunds are few; a transaction
+		// each is cheap.
 		for _, p := range ps {
 			if p.Kind != account.Refund {
 				continue
@@ -230,20 +230,13 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 			if err != nil {
 				return n, cp.E(op, cp.Internal, "", err)
 			}
-			for i := range cands {
-				cands[i].Reversed += taken[cands[i].PostingID]
-			}
 			matched, points := Reversal(p, cands, rates[p.ProductCode])
-			if matched != 0 {
-				taken[matched] += -points
+			k, err := s.store.AddPoints(ctx, []Entry{{AccountID: p.AccountID, Kind: Reverse, PostingID: p.ID,
+				MatchedID: matched, Points: points, Description: p.Description, At: p.PostedAt}})
+			n += k
+			if err != nil {
+				return n, cp.E(op, cp.Internal, "", err)
 			}
-			reversals = append(reversals, Entry{AccountID: p.AccountID, Kind: Reverse, PostingID: p.ID,
-				MatchedID: matched, Points: points, Description: p.Description, At: p.PostedAt})
-		}
-		k, err = s.store.AddPoints(ctx, reversals)
-		n += k
-		if err != nil {
-			return n, cp.E(op, cp.Internal, "", err)
 		}
 		if len(ps) < SweepBatch {
 			return n, nil

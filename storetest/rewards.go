@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
@@ -662,5 +663,49 @@ func testRewardsSweepConcurrent(t *testing.T, s Store, db *sql.DB) {
 		if sum := count(t, db, `SELECT SUM(points) FROM reward_points WHERE account_id = 10`); int64(sum) != want {
 			t.Errorf("entries sum to %d, want the balance %d", sum, want)
 		}
+	}
+}
+
+// sweepStore lets a test decide what a sweep's look for new postings returns.
+type sweepStore struct {
+	Store
+	unrewarded func(ctx context.Context, after int64, limit int) ([]rewards.Posting, error)
+}
+
+func (s sweepStore) UnrewardedPostings(ctx context.Context, after int64, limit int) ([]rewards.Posting, error) {
+	return s.unrewarded(ctx, after, limit)
+}
+
+// testRewardsSweepOverlap replays, step by step, two instances sweeping at once over
+// two partial refunds of one purchase: sweep A finds both refunds, then sweep B (which
+// found only the first) stores the first's reversal, then A goes on. A must count that
+// reversal once: it takes back 40 points for each refund, 80 of the purchase's 100.
+func testRewardsSweepOverlap(t *testing.T, s Store, _ *sql.DB) {
+	mustLoadRewards(t, s)
+	now := cardportaltest.NewClock(Base).Now
+	sweep(t, rewards.New(s, now, nil))                       // the fixture's purchase: 50
+	mustPost(t, s, entry("c-1", 5_000, Base.Add(time.Hour))) // 100 points at 2x
+	sweep(t, rewards.New(s, now, nil))
+	r1 := entry("r-1", -2_000, Base.Add(2*time.Hour))
+	r1.Kind = account.Refund
+	first := mustPost(t, s, r1)
+	r2 := r1
+	r2.IdempotencyKey, r2.PostedAt = "r-2", Base.Add(3*time.Hour)
+	mustPost(t, s, r2)
+
+	b := rewards.New(sweepStore{Store: s, unrewarded: func(ctx context.Context, after int64, limit int) ([]rewards.Posting, error) {
+		ps, err := s.UnrewardedPostings(ctx, after, limit)
+		return slices.DeleteFunc(ps, func(p rewards.Posting) bool { return p.ID > first.ID }), err
+	}}, now, nil)
+	a := rewards.New(sweepStore{Store: s, unrewarded: func(ctx context.Context, after int64, limit int) ([]rewards.Posting, error) {
+		ps, err := s.UnrewardedPostings(ctx, after, limit)
+		if err == nil && after == 0 {
+			sweep(t, b) // B stores the first refund's reversal after A has looked
+		}
+		return ps, err
+	}}, now, nil)
+	sweep(t, a)
+	if got, want := balance(t, s, 10), int64(50+100-40-40); got != want {
+		t.Errorf("balance %d after overlapping sweeps, want %d: a reversal counted twice or lost", got, want)
 	}
 }

@@ -119,6 +119,7 @@ func Run(t *testing.T, open Open) {
 		{"RewardsSweep", testRewardsSweep},                     // rewards.go
 		{"RewardsBalance", testRewardsBalance},                 // rewards.go
 		{"RewardsSweepConcurrent", testRewardsSweepConcurrent}, // rewards.go
+		{"RewardsSweepOverlap", testRewardsSweepOverlap},       // rewards.go
 		{"Redeem", testRedeem},                                 // rewards.go
 		{"RedeemConcurrent", testRedeemConcurrent},             // rewards.go
 		{"Offers", testOffers},                                 // rewards.go
