@@ -211,6 +211,8 @@ type child struct {
 	dir   string
 }
 
+// startChild starts the server for the bench as a child process (startServerChild),
+// with the per-address sign-in throttle out of the way of one client's login storm.
 func startChild(ctx context.Context, dbURL string) (*child, error) {
 	exe, err := os.Executable()
 	if err != nil {
@@ -220,41 +222,7 @@ func startChild(ctx context.Context, dbURL string) (*child, error) {
 	if err != nil {
 		return nil, err
 	}
-	args := []string{"serve", "-addr", "127.0.0.1:0", "-data-dir", dir, "-demo-size", "50",
-		"-signin-per-source", "100000000", "-log-level", "error"}
-	if dbURL != "" {
-		args = append(args, "-database-url", dbURL)
-	}
-	cmd := exec.CommandContext(ctx, exe, args...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
-	for _, k := range []string{"GOGC", "GOMEMLIMIT", "GODEBUG", "GOMAXPROCS"} {
-		if v, ok := os.LookupEnv(k); ok {
-			cmd.Env = append(cmd.Env, k+"="+v) // runtime tuning experiments reach the server
-		}
-	}
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	ch := &child{cmd: cmd, dir: dir}
-	got := make(chan banner, 1)
-	go readBanner(out, got)
-	select {
-	case b, ok := <-got:
-		if !ok {
-			ch.stop()
-			return nil, errors.New("server exited before printing its address and demo cards")
-		}
-		ch.url, ch.cards = b.url, b.cards
-	case <-time.After(60 * time.Second):
-		ch.stop()
-		return nil, errors.New("server did not start in 60s")
-	}
-	return ch, nil
+	return startServerChild(ctx, exe, dir, dbURL, nil, "-signin-per-source", "100000000")
 }
 
 // banner is what printBanner printed, parsed back: the URL and the demo cards.
