@@ -63,6 +63,22 @@ func Text(loc locale.Locale, id string, args map[string]string, fallback string)
 	return loc.T(id, kv...)
 }
 
+// SearchText is what a transaction search matches for a posting: the merchant, the
+// stored description and, for a text the system wrote, its rendering in every
+// supported language, so a member finds "Betalning" or "Pago" in their own words.
+// Lower-cased, as searches are.
+func SearchText(merchant, description, id string, args map[string]string) string {
+	parts := []string{merchant, description}
+	if id != "" {
+		for _, loc := range locale.Supported() {
+			if t := Text(loc, id, args, ""); t != "" && !slices.Contains(parts, t) {
+				parts = append(parts, t)
+			}
+		}
+	}
+	return strings.ToLower(strings.Join(parts, "\n"))
+}
+
 // parseDecimal reads "-12.5" as units -125 and 1 digit.
 func parseDecimal(s string) (units int64, digits int, ok bool) {
 	whole, frac, _ := strings.Cut(s, ".")

@@ -82,7 +82,7 @@ func (s *Store) LoadIssuer(ctx context.Context, d issuer.Dataset) error {
 					status = string(account.Posted)
 				}
 				return []any{p.ID, p.AccountID, p.Amount, p.Kind, p.Description, micros(p.PostedAt), key,
-					nullID(p.CardID), p.Merchant, p.MCC, p.City, p.Country, p.Channel, status, searchText(p.Merchant, p.Description),
+					nullID(p.CardID), p.Merchant, p.MCC, p.City, p.Country, p.Channel, status, account.SearchText(p.Merchant, p.Description, p.TextID, p.TextArgs),
 					p.TextID, encodeTextArgs(p.TextArgs)}
 			}},
 			{"statements", statementLoadColumns, len(d.Statements), func(i int) []any { return statementLoadRow(d.Statements[i]) }}, // sqlstore/statements.go

@@ -141,7 +141,7 @@ ON CONFLICT (idempotency_key) DO NOTHING
 RETURNING id`,
 			e.AccountID, e.Amount, string(e.Kind), e.Description, micros(e.PostedAt), e.IdempotencyKey,
 			nullID(e.CardID), e.Merchant, e.MCC, e.City, e.Country, string(e.Channel), string(e.Status),
-			searchText(e.Merchant, e.Description), e.TextID, encodeTextArgs(e.TextArgs)).Scan(&id)
+			account.SearchText(e.Merchant, e.Description, e.TextID, e.TextArgs), e.TextID, encodeTextArgs(e.TextArgs)).Scan(&id)
 		inserted := err == nil
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return cp.E(op, cp.Internal, "", err)
@@ -254,7 +254,7 @@ func escapeLike(s string) string {
 // searchText is what a transaction search matches: merchant and description, folded
 // to lower case here rather than by the database, whose lower() differs by engine.
 func searchText(merchant, description string) string {
-	return strings.ToLower(merchant + "\n" + description)
+	return account.SearchText(merchant, description, "", nil)
 }
 
 // nullID stores 0 as NULL, for optional references.

@@ -112,4 +112,16 @@ func testLedgerTexts(t *testing.T, s Store, _ *sql.DB) {
 	if err != nil || len(page.Transactions) != 1 || page.Transactions[0].ID != first.ID {
 		t.Errorf("search for the confirmation: %+v, %v; want posting %d", page.Transactions, err, first.ID)
 	}
+	// And the text in every language: a member searches in their own words, both for
+	// what was posted and for what was loaded.
+	for _, q := range []string{"betalning mottagen pay-1", "Pago recibido PAY-1"} {
+		page, err = s.Transactions(ctx, 100, 10, account.Filter{Query: q})
+		if err != nil || len(page.Transactions) != 1 || page.Transactions[0].ID != first.ID {
+			t.Errorf("search for %q: %+v, %v; want posting %d", q, page.Transactions, err, first.ID)
+		}
+	}
+	page, err = s.Transactions(ctx, 100, 10, account.Filter{Query: "årsavgift"})
+	if err != nil || len(page.Transactions) != 1 || page.Transactions[0].Description != "Annual fee" {
+		t.Errorf("search for the loaded fee in Swedish: %+v, %v; want the annual fee", page.Transactions, err)
+	}
 }
