@@ -38,6 +38,36 @@ func mustPost(t *testing.T, s Store, e account.Entry) account.Transaction {
 	return tx
 }
 
+// postCase is an entry to post and what Post must answer: Internal stands for no
+// error, with the first posting returned (a retry).
+type postCase struct {
+	name string
+	e    account.Entry
+	kind cp.Kind
+}
+
+// checkPosts posts each case's entry and checks the answer against the case.
+func checkPosts(t *testing.T, s Store, first account.Transaction, cases []postCase) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := s.Post(t.Context(), tt.e)
+			if tt.kind == cp.Internal {
+				if err != nil {
+					t.Fatalf("Post: %v", err)
+				}
+				if diff := cmp.Diff(first, got); diff != "" {
+					t.Errorf("retry (-first +retry):\n%s", diff)
+				}
+				return
+			}
+			if !cp.IsKind(err, tt.kind) {
+				t.Errorf("Post: err = %v, want %v", err, tt.kind)
+			}
+		})
+	}
+}
+
 func testLedgerPost(t *testing.T, s Store, _ *sql.DB) {
 	ctx := t.Context()
 	mustLoad(t, s)
@@ -59,11 +89,7 @@ func testLedgerPost(t *testing.T, s Store, _ *sql.DB) {
 		f(&e)
 		return e
 	}
-	tests := []struct {
-		name string
-		e    account.Entry
-		kind cp.Kind // Internal = no error
-	}{
+	checkPosts(t, s, first, []postCase{
 		{"retry returns the first", entry("k-1", 1234, Base), cp.Internal},
 		{"key reused, other amount", entry("k-1", 999, Base), cp.Conflict},
 		{"key reused, other card", with(func(e *account.Entry) { e.IdempotencyKey, e.Amount, e.CardID = "k-1", 1234, 1001 }), cp.Conflict},
@@ -79,24 +105,7 @@ func testLedgerPost(t *testing.T, s Store, _ *sql.DB) {
 		{"unknown kind", with(func(e *account.Entry) { e.Kind = "gift" }), cp.Invalid},
 		{"bad MCC", with(func(e *account.Entry) { e.MCC = "58a4" }), cp.Invalid},
 		{"control character", with(func(e *account.Entry) { e.Merchant = "Evil\r\nCorp" }), cp.Invalid},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := s.Post(ctx, tt.e)
-			if tt.kind == cp.Internal {
-				if err != nil {
-					t.Fatalf("Post: %v", err)
-				}
-				if diff := cmp.Diff(first, got); diff != "" {
-					t.Errorf("retry (-first +retry):\n%s", diff)
-				}
-				return
-			}
-			if !cp.IsKind(err, tt.kind) {
-				t.Errorf("Post: err = %v, want %v", err, tt.kind)
-			}
-		})
-	}
+	})
 	// Nothing but the first post changed the balance.
 	if sums, err := s.Summaries(ctx, 100); err != nil || sums[0].Balance != 6500+1234 {
 		t.Errorf("balance after the posts: %+v, %v; want %d", sums, err, 6500+1234)

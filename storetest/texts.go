@@ -42,11 +42,7 @@ func testLedgerTexts(t *testing.T, s Store, _ *sql.DB) {
 		f(&e)
 		return e
 	}
-	for _, tt := range []struct {
-		name string
-		e    account.Entry
-		kind cp.Kind // Internal = no error, the first posting comes back
-	}{
+	checkPosts(t, s, first, []postCase{
 		{"retry returns the first", with(func(*account.Entry) {}), cp.Internal},
 		{"key reused, other message", with(func(e *account.Entry) { e.TextID = "ledger.payment.thanks" }), cp.Conflict},
 		{"key reused, other argument", with(func(e *account.Entry) { e.TextArgs["confirmation"] = "PAY-2" }), cp.Conflict},
@@ -55,23 +51,7 @@ func testLedgerTexts(t *testing.T, s Store, _ *sql.DB) {
 		{"arguments without a message", with(func(e *account.Entry) { e.IdempotencyKey, e.TextID = "text-bad", "" }), cp.Invalid},
 		{"number argument not a number", with(func(e *account.Entry) { e.IdempotencyKey, e.TextArgs["rate_num"] = "text-bad", "lots" }), cp.Invalid},
 		{"control character in an argument", with(func(e *account.Entry) { e.IdempotencyKey, e.TextArgs["confirmation"] = "text-bad", "a\nb" }), cp.Invalid},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := s.Post(ctx, tt.e)
-			if tt.kind == cp.Internal {
-				if err != nil {
-					t.Fatalf("Post: %v", err)
-				}
-				if diff := cmp.Diff(first, got); diff != "" {
-					t.Errorf("retry (-first +retry):\n%s", diff)
-				}
-				return
-			}
-			if !cp.IsKind(err, tt.kind) {
-				t.Errorf("Post: err = %v, want %v", err, tt.kind)
-			}
-		})
-	}
+	})
 
 	// A posting stored before postings had texts is found again by a retry that now
 	// carries one (a job retried across the upgrade), as long as the rest is the same.
