@@ -244,6 +244,22 @@ func (s *server) payFormErrors(w http.ResponseWriter, r *http.Request, p *page, 
 	return safehttp.Status(kind), true
 }
 
+// submitPay runs a payment form's action once the form's own checks have passed, and
+// redirects to the page act names when it succeeds. Otherwise it reports the status
+// to show the form again with (the problems are on p and errs by then), or false when
+// an error page has been written instead.
+func (s *server) submitPay(w http.ResponseWriter, r *http.Request, p *page, errs *formErrors, act func() (string, error)) (int, bool) {
+	if !errs.empty() {
+		return http.StatusUnprocessableEntity, true
+	}
+	to, err := act()
+	if err == nil {
+		redirect(w, r, to)
+		return 0, false
+	}
+	return s.payFormErrors(w, r, p, errs, err)
+}
+
 // parsePayForm reads bank, amount and date from a form, adding field errors.
 func parsePayForm(form url.Values, currency string, errs *formErrors) (bank, amount int64, on time.Time) {
 	bank, err := strconv.ParseInt(form.Get("bank_account_id"), 10, 64)
@@ -279,19 +295,14 @@ func (s *server) makePayment(w http.ResponseWriter, r *http.Request) {
 	errs := newFormErrors(loc)
 	bank, amount, on := parsePayForm(form, payer.Currency, errs)
 	p := s.newPage(r, loc, "payments.title")
-	status := http.StatusUnprocessableEntity
-	if errs.empty() {
+	status, ok := s.submitPay(w, r, p, errs, func() (string, error) {
 		pay, err := s.Payments.Pay(r.Context(), m, payment.Request{BankAccountID: bank, Amount: amount, On: on,
 			IdempotencyKey: form.Get("idempotency_key")})
-		if err == nil {
-			redirect(w, r, "/payments/"+strconv.FormatInt(pay.ID, 10)+"?done=made")
-			return
-		}
-		if status, ok = s.payFormErrors(w, r, p, errs, err); !ok {
-			return
-		}
+		return "/payments/" + strconv.FormatInt(pay.ID, 10) + "?done=made", err
+	})
+	if ok {
+		s.renderPayments(w, r, p, status, errs, form)
 	}
-	s.renderPayments(w, r, p, status, errs, form)
 }
 
 // paymentID reads {id}; anything but a positive integer is not found.
@@ -388,18 +399,13 @@ func (s *server) changePayment(w http.ResponseWriter, r *http.Request) {
 		errs.add("date", "error.field.required")
 	}
 	p := s.newPage(r, loc, "payments.title")
-	status := http.StatusUnprocessableEntity
-	if errs.empty() {
+	status, ok := s.submitPay(w, r, p, errs, func() (string, error) {
 		_, err := s.Payments.ChangePayment(r.Context(), m, id, payment.Changes{BankAccountID: bank, Amount: amount, On: on})
-		if err == nil {
-			redirect(w, r, "/payments/"+strconv.FormatInt(id, 10)+"?done=changed")
-			return
-		}
-		if status, ok = s.payFormErrors(w, r, p, errs, err); !ok {
-			return
-		}
+		return "/payments/" + strconv.FormatInt(id, 10) + "?done=changed", err
+	})
+	if ok {
+		s.renderPayment(w, r, p, status, errs, form)
 	}
-	s.renderPayment(w, r, p, status, errs, form)
 }
 
 // cancelPayment is POST /payments/{id}/cancel.
@@ -469,17 +475,14 @@ func (s *server) linkBank(w http.ResponseWriter, r *http.Request) {
 	loc := s.locale(r)
 	errs := newFormErrors(loc)
 	p := s.newPage(r, loc, "payments.banks.title")
-	_, _, err := s.Payments.LinkBankAccount(r.Context(), payMember(r), payment.BankInput{
-		Nickname: form.Get("nickname"), Routing: form.Get("routing_number"), Number: form.Get("account_number")})
-	if err == nil {
-		redirect(w, r, "/payments/banks?done=linked")
-		return
+	status, ok := s.submitPay(w, r, p, errs, func() (string, error) {
+		_, _, err := s.Payments.LinkBankAccount(r.Context(), payMember(r), payment.BankInput{
+			Nickname: form.Get("nickname"), Routing: form.Get("routing_number"), Number: form.Get("account_number")})
+		return "/payments/banks?done=linked", err
+	})
+	if ok {
+		s.renderBanks(w, r, p, status, errs, form.Get("nickname"))
 	}
-	status, ok := s.payFormErrors(w, r, p, errs, err)
-	if !ok {
-		return
-	}
-	s.renderBanks(w, r, p, status, errs, form.Get("nickname"))
 }
 
 // removeBank is POST /payments/banks/{id}/remove.
@@ -587,18 +590,13 @@ func (s *server) saveAutopay(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p := s.newPage(r, loc, "payments.autopay.title")
-	status := http.StatusUnprocessableEntity
-	if errs.empty() {
+	status, ok := s.submitPay(w, r, p, errs, func() (string, error) {
 		_, err := s.Payments.SetAutopay(r.Context(), m, in)
-		if err == nil {
-			redirect(w, r, "/payments/autopay?done=autopay")
-			return
-		}
-		if status, ok = s.payFormErrors(w, r, p, errs, err); !ok {
-			return
-		}
+		return "/payments/autopay?done=autopay", err
+	})
+	if ok {
+		s.renderAutopay(w, r, p, status, errs, form)
 	}
-	s.renderAutopay(w, r, p, status, errs, form)
 }
 
 // stopAutopay is POST /payments/autopay/stop; stopping when it is off is no error.
