@@ -47,8 +47,12 @@ type checkpointer struct {
 	done       sync.WaitGroup
 }
 
-func startCheckpointer(write, own *sql.DB) *checkpointer {
-	c := &checkpointer{write: write, own: own, log: slog.Default(), stop: make(chan struct{})}
+// startCheckpointer starts checkpointing; log nil means slog's default logger.
+func startCheckpointer(write, own *sql.DB, log *slog.Logger) *checkpointer {
+	if log == nil {
+		log = slog.Default()
+	}
+	c := &checkpointer{write: write, own: own, log: log, stop: make(chan struct{})}
 	c.done.Add(1)
 	go c.loop()
 	return c

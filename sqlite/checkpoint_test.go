@@ -1,11 +1,15 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/binary"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -40,7 +44,7 @@ func TestCheckpointerRestartsWAL(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c := startCheckpointer(write, own)
+			c := startCheckpointer(write, own, nil)
 			defer c.close()
 		}
 		blob := make([]byte, 4000) // about a page a row
@@ -89,7 +93,7 @@ func TestFullCheckpointRestoresBusyTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := startCheckpointer(write, own)
+	c := startCheckpointer(write, own, nil)
 	defer c.close()
 	ctx := t.Context()
 	if _, err := write.ExecContext(ctx, "CREATE TABLE t (x)"); err != nil {
@@ -105,4 +109,49 @@ func TestFullCheckpointRestoresBusyTimeout(t *testing.T) {
 	if ms != busyTimeout {
 		t.Errorf("busy_timeout after a full checkpoint = %d ms, want %d", ms, busyTimeout)
 	}
+}
+
+// TestCheckpointerLogsToItsLogger checks that a failing checkpoint is reported on the
+// logger the store was given, not lost on slog's default.
+func TestCheckpointerLogsToItsLogger(t *testing.T) {
+	defer func(every time.Duration) { checkpointEvery = every }(checkpointEvery)
+	checkpointEvery = 5 * time.Millisecond
+	path := filepath.Join(t.TempDir(), "log.db")
+	write, err := sql.Open("sqlite", path+"?"+common+"&_pragma=journal_mode(WAL)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer write.Close()
+	own, err := sql.Open("sqlite", path+"?"+common)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own.Close() // every pass now fails
+	var buf safeBuffer
+	c := startCheckpointer(write, own, slog.New(slog.NewTextHandler(&buf, nil)))
+	defer c.close()
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(buf.String(), "sqlite checkpoint"); {
+		if time.Now().After(deadline) {
+			t.Fatal("no checkpoint failure logged on the store's logger")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// safeBuffer is a bytes.Buffer for a writer and a reader on two goroutines.
+type safeBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *safeBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *safeBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

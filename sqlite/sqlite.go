@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"strings"
 
 	"github.com/pressly/goose/v3"
@@ -40,6 +41,15 @@ const common = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)&_pragma=syn
 // busyTimeout is common's busy_timeout, in milliseconds.
 const busyTimeout = 10000
 
+// Option adjusts Open.
+type Option func(*options)
+
+type options struct{ log *slog.Logger }
+
+// WithLogger has the store's background work (the WAL checkpointer) log to l rather
+// than to slog's default logger.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
 // Open opens (creating if needed) the database at path, brings its schema up to date
 // and returns the store. Path Memory gives a private in-memory database.
 //
@@ -49,7 +59,11 @@ const busyTimeout = 10000
 // its read lock. Reads use a separate pool of query-only connections, which WAL mode
 // lets run while a write is in progress. Several processes may open the same file;
 // busy_timeout makes them take turns.
-func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
+func Open(ctx context.Context, path string, opts ...Option) (*sqlstore.Store, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if path == "" {
 		return nil, errors.New("sqlite: empty database path")
 	}
@@ -95,7 +109,7 @@ func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
 	}
 	own.SetMaxOpenConns(1)
 	st := sqlstore.New(write, read, dialect)
-	st.OnClose(startCheckpointer(write, own).close)
+	st.OnClose(startCheckpointer(write, own, o.log).close)
 	return st, nil
 }
 

@@ -89,7 +89,7 @@ func build(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 		if err = os.MkdirAll(c.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("data directory: %w", err)
 		}
-		a.store, err = sqlite.Open(ctx, filepath.Join(c.DataDir, "cardportal.db"))
+		a.store, err = sqlite.Open(ctx, filepath.Join(c.DataDir, "cardportal.db"), sqlite.WithLogger(log))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
