@@ -5,9 +5,10 @@
 //
 // where salt and key are unpadded standard base64.
 //
-// Argon2id is memory-hard, so each computation allocates Params.Memory KiB.
-// A Hasher therefore bounds the number of computations running at once, so
-// that a burst of logins queues instead of exhausting memory, and Parse
+// Argon2id is memory-hard, so each computation needs Params.Memory KiB.
+// A Hasher keeps that memory between computations and bounds the number
+// of computations running at once, so that a burst of logins queues
+// instead of exhausting memory, and Parse
 // rejects stored hashes whose parameters exceed fixed limits, so that a
 // corrupted or hostile row in the database cannot make us allocate
 // unbounded memory or spin for minutes.
@@ -28,8 +29,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-
-	"golang.org/x/crypto/argon2"
 )
 
 // Limits enforced by Params.Validate and Parse. They are deliberately the
@@ -114,7 +113,7 @@ var b64 = base64.RawStdEncoding.Strict()
 // that have already been validated or parsed.
 func encode(p Params, salt, key []byte) string {
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
-		argon2.Version, p.Memory, p.Time, p.Threads,
+		argonVersion, p.Memory, p.Time, p.Threads,
 		b64.EncodeToString(salt), b64.EncodeToString(key))
 }
 
@@ -145,8 +144,8 @@ func Parse(encoded string) (p Params, salt, key []byte, err error) {
 	}
 	if v, ok := strings.CutPrefix(fields[2], "v="); !ok {
 		return Params{}, nil, nil, fmt.Errorf("%w: missing version field", ErrMalformed)
-	} else if v != strconv.Itoa(argon2.Version) {
-		return Params{}, nil, nil, fmt.Errorf("%w: version is not %d", ErrUnsupported, argon2.Version)
+	} else if v != strconv.Itoa(argonVersion) {
+		return Params{}, nil, nil, fmt.Errorf("%w: version is not %d", ErrUnsupported, argonVersion)
 	}
 
 	ps := strings.Split(fields[3], ",")
@@ -244,6 +243,16 @@ type Hasher struct {
 
 	dummyOnce sync.Once
 	dummy     string
+
+	// buffers keeps argon2 working memory for the Hasher's own Memory and
+	// Threads between computations (as *[]block), so a login storm does
+	// not allocate and zero 19 MiB per login. A sync.Pool rather than one
+	// buffer per slot: the pool drops what has not been used for two
+	// collections, so an idle server hands the memory back. The blocks
+	// hold what the last computation left, which was as reachable in the
+	// heap before; a process that can read our memory can read passwords
+	// as they arrive.
+	buffers sync.Pool
 
 	// testHookHeld, if set, runs while a semaphore slot is held, just
 	// before the argon2 computation. Tests use it to observe and pause
@@ -363,7 +372,21 @@ func (h *Hasher) derive(ctx context.Context, password, salt []byte, p Params) ([
 	if h.testHookHeld != nil {
 		h.testHookHeld()
 	}
-	key := argon2.IDKey(password, salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	pooled := p.Memory == h.params.Memory && p.Threads == h.params.Threads
+	var mem *[]block
+	if pooled {
+		mem, _ = h.buffers.Get().(*[]block)
+	}
+	if mem == nil {
+		// Other sizes come from hashes made before a parameter change;
+		// they are rehashed on success, so they are not worth keeping.
+		b := make([]block, memoryBlocks(p.Memory, p.Threads))
+		mem = &b
+	}
+	key := idKey(*mem, password, salt, nil, nil, p.Time, p.Memory, p.Threads, p.KeyLen)
+	if pooled {
+		h.buffers.Put(mem)
+	}
 	h.total.Add(1)
 	return key, nil
 }

@@ -1,0 +1,101 @@
+package passhash
+
+import (
+	"bytes"
+	"encoding/hex"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// TestIDKeyRFC9106 checks the argon2id test vector of RFC 9106 section
+// 5.3, which also exercises the secret, associated data and four lanes.
+func TestIDKeyRFC9106(t *testing.T) {
+	want, _ := hex.DecodeString("0d640df58d78766c08c037a34a8b53c9d01ef0452d75b65eb52520e96b01e659")
+	mem := make([]block, memoryBlocks(32, 4))
+	got := idKey(mem,
+		bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 16),
+		bytes.Repeat([]byte{3}, 8), bytes.Repeat([]byte{4}, 12),
+		3, 32, 4, 32)
+	if !bytes.Equal(got, want) {
+		t.Fatalf("tag = %x, want %x", got, want)
+	}
+}
+
+// TestIDKeyMatchesXCrypto compares with golang.org/x/crypto/argon2 over
+// many small parameter sets, reusing one dirty buffer throughout so that
+// a block read before it is written would show. Keys stop at 64 bytes,
+// the most Parse accepts: past that x/crypto truncates a 64-byte final
+// hash where RFC 9106 asks for a shorter one, so the two differ.
+func TestIDKeyMatchesXCrypto(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	mem := make([]block, memoryBlocks(2048, 8))
+	for i := range 200 {
+		threads := uint8(1 + r.IntN(6))
+		memory := uint32(8*int(threads) + r.IntN(1500))
+		time := uint32(1 + r.IntN(4))
+		keyLen := uint32(minKeyLen + r.IntN(maxKeyLen-minKeyLen+1))
+		password := make([]byte, r.IntN(40))
+		salt := make([]byte, 8+r.IntN(24))
+		for _, b := range [][]byte{password, salt} {
+			for j := range b {
+				b[j] = byte(r.Uint32())
+			}
+		}
+		want := argon2.IDKey(password, salt, time, memory, threads, keyLen)
+		got := idKey(mem, password, salt, nil, nil, time, memory, threads, keyLen)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("case %d (m=%d t=%d p=%d len=%d): got %x, want %x", i, memory, time, threads, keyLen, got, want)
+		}
+	}
+}
+
+func BenchmarkIDKeyOwn(b *testing.B) {
+	p := DefaultParams
+	mem := make([]block, memoryBlocks(p.Memory, p.Threads))
+	salt := make([]byte, p.SaltLen)
+	for b.Loop() {
+		idKey(mem, []byte("password"), salt, nil, nil, p.Time, p.Memory, p.Threads, p.KeyLen)
+	}
+}
+
+func BenchmarkIDKeyXCrypto(b *testing.B) {
+	p := DefaultParams
+	salt := make([]byte, p.SaltLen)
+	for b.Loop() {
+		argon2.IDKey([]byte("password"), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	}
+}
+
+// TestHasherReusesMemory checks that a Hasher keeps argon2's working
+// memory between computations with its own parameters: without that,
+// every login allocates (and the collector reclaims) the whole of it.
+func TestHasherReusesMemory(t *testing.T) {
+	p := DefaultParams
+	p.Memory = 4096 // 4 MiB, large enough to tell apart from the rest
+	h, err := NewHasher(p, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	encoded, err := h.Hash(ctx, []byte("warm up"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	const runs = 10
+	for range runs {
+		if ok, _, err := h.Verify(ctx, encoded, []byte("warm up")); err != nil || !ok {
+			t.Fatalf("Verify = %v, %v", ok, err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	// A collection between two runs may drop the pooled buffer once;
+	// allocating afresh each time would be ten buffers' worth.
+	if got, limit := after.TotalAlloc-before.TotalAlloc, uint64(2*p.Memory*1024); got > limit {
+		t.Errorf("%d Verify calls allocated %d bytes, want at most %d", runs, got, limit)
+	}
+}
