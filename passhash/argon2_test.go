@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"math/rand/v2"
 	"runtime"
+	"sync/atomic"
 	"testing"
 
 	"golang.org/x/crypto/argon2"
@@ -97,5 +98,41 @@ func TestHasherReusesMemory(t *testing.T) {
 	// allocating afresh each time would be ten buffers' worth.
 	if got, limit := after.TotalAlloc-before.TotalAlloc, uint64(2*p.Memory*1024); got > limit {
 		t.Errorf("%d Verify calls allocated %d bytes, want at most %d", runs, got, limit)
+	}
+}
+
+// TestHashYields checks that a computation lets other goroutines run
+// between its slices rather than waiting to be preempted: on one P, a
+// goroutine that counts its turns must get several during one Hash. The
+// parameters make the hash far shorter than the runtime's 10 ms
+// preemption, so only the yields can give it turns.
+func TestHashYields(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	p := DefaultParams
+	p.Memory, p.Time = 256, 2 // 2 passes of 4 slices
+	h, err := NewHasher(p, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var turns atomic.Int64
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			default:
+				turns.Add(1)
+				runtime.Gosched()
+			}
+		}
+	}()
+	before := turns.Load()
+	if _, err := h.Hash(t.Context(), []byte("password")); err != nil {
+		t.Fatal(err)
+	}
+	if got := turns.Load() - before; got < 6 {
+		t.Errorf("another goroutine ran %d times during a hash of 8 slices, want at least 6", got)
 	}
 }
