@@ -229,11 +229,12 @@ func (c config) validate() error {
 }
 
 // gcPercent is the GOGC to set with the derived memory limit, or 0 to leave the
-// runtime's. Below the limit the collector runs at twice the live heap by default,
-// and the login storm's live heap is mostly hashes in progress, so the heap grew to
-// the limit and RSS to 149 MiB. Measured with the bench command on 2 cores, three
-// runs each: GOGC 100 gave logins at 79-83% of the hash ceiling and a peak RSS of
-// 149 MiB; 75 gave 80-81% and 133-134 MiB; 50 gave 78-80% and 132-133 MiB.
+// runtime's. It was chosen when every password hash allocated its argon2 memory
+// afresh (GOGC 100 then gave a peak RSS of 149 MiB in the bench's login storm, 75
+// gave 133 MiB). Hashes now reuse their memory; measured again with the bench
+// command on 2 cores, three runs each, 75 gave a storm peak of 106-135 MiB and an
+// overall peak of 129-148 MiB, 100 gave 115-132 and 147-152 MiB, at the same login
+// rate, so it stays.
 func (c config) gcPercent(getenv func(string) string) int {
 	if getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" || c.MemoryLimitMiB != 0 {
 		return 0
@@ -241,15 +242,13 @@ func (c config) gcPercent(getenv func(string) string) int {
 	return 75
 }
 
-// memoryLimit is the Go soft memory limit to set, in bytes, or 0 for none. Each
-// password hash allocates its argon2 memory afresh, so under a login storm garbage
-// piles up at several MiB per millisecond; with the default GOGC the heap target
-// doubles the live hashes and RSS overshoots. A limit above what the concurrent
-// hashes need makes the collector keep pace instead; room for one more round of them
-// keeps it from running, and returning pages, after nearly every hash. Measured with
-// the bench command on 2 cores (m=19 MiB): a limit of 1.5 rounds (105 MiB) gave
-// logins at 68-70% of the hash ceiling and a peak RSS of 133 MiB; 2 rounds (124 MiB)
-// 80-82% and 148 MiB; none 82-87% and 152 MiB.
+// memoryLimit is the Go soft memory limit to set, in bytes, or 0 for none: room for
+// the program's own heap, SQLite's caches and two rounds of concurrent password
+// hashes. The hashes' memory is kept for reuse, so it counts as live heap and the
+// collector's target grows with it; the limit keeps the target from outgrowing the
+// machine. Measured with the bench command on 2 cores (m=19 MiB), three runs each:
+// with this limit (124 MiB) the server's overall peak RSS was 129-148 MiB, without
+// one 132-163 MiB, logins the same.
 func (c config) memoryLimit(getenv func(string) string, cores int) int64 {
 	switch {
 	case getenv("GOMEMLIMIT") != "" || c.MemoryLimitMiB < 0:
