@@ -73,9 +73,12 @@ func BenchmarkIDKeyXCrypto(b *testing.B) {
 // TestHasherReusesMemory checks that a Hasher keeps argon2's working
 // memory between computations with its own parameters: without that,
 // every login allocates (and the collector reclaims) the whole of it.
+// A sync.Pool may drop what it holds at a collection, and under the race
+// detector it drops a quarter of what it is given on purpose, so the test
+// asks only that most runs reuse memory.
 func TestHasherReusesMemory(t *testing.T) {
 	p := DefaultParams
-	p.Memory = 4096 // 4 MiB, large enough to tell apart from the rest
+	p.Memory = 1024 // 1 MiB, far more than the rest of a Verify allocates
 	h, err := NewHasher(p, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -87,17 +90,15 @@ func TestHasherReusesMemory(t *testing.T) {
 	}
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	const runs = 10
+	const runs = 40
 	for range runs {
 		if ok, _, err := h.Verify(ctx, encoded, []byte("warm up")); err != nil || !ok {
 			t.Fatalf("Verify = %v, %v", ok, err)
 		}
 	}
 	runtime.ReadMemStats(&after)
-	// A collection between two runs may drop the pooled buffer once;
-	// allocating afresh each time would be ten buffers' worth.
-	if got, limit := after.TotalAlloc-before.TotalAlloc, uint64(2*p.Memory*1024); got > limit {
-		t.Errorf("%d Verify calls allocated %d bytes, want at most %d", runs, got, limit)
+	if got, limit := after.TotalAlloc-before.TotalAlloc, uint64(runs/2*p.Memory*1024); got > limit {
+		t.Errorf("%d Verify calls allocated %d bytes, want at most %d (half of them allocating their memory)", runs, got, limit)
 	}
 }
 
