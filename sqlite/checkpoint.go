@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 )
@@ -29,6 +30,12 @@ import (
 // afresh. The writer's pause is that short copy and two syncs, a few times a minute
 // at the highest load, instead of a full checkpoint several times a second.
 //
+// Those syncs would not be short by themselves: SQLite syncs the database file only
+// when a checkpoint reaches the end of the WAL, which passive passes under load never
+// do, so the FULL's sync would flush everything they copied since the last restart,
+// up to restartPages pages. The checkpointer syncs the file itself first, through a
+// descriptor of its own, so the writers' pause only flushes the FULL's own pages.
+//
 // wal_autocheckpoint stays on as a safety net, at safetyPages, for when the
 // checkpointer cannot keep up or another process writes without one.
 var ( // variables for the tests
@@ -42,6 +49,7 @@ var ( // variables for the tests
 
 type checkpointer struct {
 	write, own *sql.DB
+	db         *os.File // the database file, to sync before a FULL; opened on first use
 	log        *slog.Logger
 	stop       chan struct{}
 	done       sync.WaitGroup
@@ -85,7 +93,28 @@ func (c *checkpointer) pass(ctx context.Context) error {
 	if logged < restartPages || logged-copied > fullLeft {
 		return nil
 	}
+	if err := c.syncDB(ctx); err != nil {
+		return err
+	}
 	return c.full(ctx)
+}
+
+// syncDB flushes the database file's dirty pages to disk (fsync covers the file,
+// whichever descriptor asks).
+func (c *checkpointer) syncDB(ctx context.Context) error {
+	if c.db == nil {
+		var seq int
+		var name, file string
+		if err := c.own.QueryRowContext(ctx, "PRAGMA database_list").Scan(&seq, &name, &file); err != nil {
+			return fmt.Errorf("database file: %w", err)
+		}
+		f, err := os.OpenFile(file, os.O_RDWR, 0)
+		if err != nil {
+			return fmt.Errorf("database file: %w", err)
+		}
+		c.db = f
+	}
+	return c.db.Sync()
 }
 
 // full runs the FULL checkpoint on the write connection without waiting for readers.
@@ -129,5 +158,9 @@ func checkpoint(ctx context.Context, db interface {
 func (c *checkpointer) close() error {
 	close(c.stop)
 	c.done.Wait()
-	return c.own.Close()
+	var err error
+	if c.db != nil {
+		err = c.db.Close()
+	}
+	return errors.Join(err, c.own.Close())
 }

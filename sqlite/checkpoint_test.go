@@ -155,3 +155,39 @@ func (s *safeBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestSyncDBFindsTheFile checks that the checkpointer syncs the database file itself,
+// found through SQLite rather than the open string, which may be a file: URI.
+func TestSyncDBFindsTheFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sync.db")
+	dsn := "file:" + path + "?mode=rwc&" + common
+	write, err := sql.Open("sqlite", dsn+"&_pragma=journal_mode(WAL)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer write.Close()
+	ctx := t.Context()
+	if _, err := write.ExecContext(ctx, "CREATE TABLE t (x)"); err != nil {
+		t.Fatal(err)
+	}
+	own, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := startCheckpointer(write, own, nil)
+	defer c.close()
+	if err := c.syncDB(ctx); err != nil {
+		t.Fatalf("syncDB: %v", err)
+	}
+	got, err := c.db.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !os.SameFile(got, want) {
+		t.Errorf("synced %s, want the database file %s", c.db.Name(), path)
+	}
+}
