@@ -122,15 +122,18 @@ func loadCmd(ctx context.Context, args []string, getenv func(string) string, std
 		target.step(ctx, client, min(500, steps[0]), *warm, *conc, &seq)
 	}
 	for _, rate := range steps {
-		cpu0 := srv.cpu()
+		cpu0, self0 := srv.cpu(), procCPU("self")
 		h0, _ := serverHistogram(ctx, client, target.url) // best effort: a -url server may not expose it
 		res := target.step(ctx, client, rate, *dur, *conc, &seq)
 		h1, _ := serverHistogram(ctx, client, target.url)
+		perDecision := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(max(res.decided, 1)) }
 		rss := ""
 		if srv != nil {
 			rss = fmt.Sprintf("  server RSS %.0f MiB (peak %.0f), CPU %.0f µs/decision", float64(srv.rss("VmRSS:"))/(1<<20), float64(srv.rss("VmHWM:"))/(1<<20),
-				float64((srv.cpu()-cpu0).Microseconds())/float64(max(res.decided, 1)))
+				perDecision(srv.cpu()-cpu0))
 		}
+		// The generator's own CPU: on one machine it is taken from the server's.
+		rss += fmt.Sprintf(", load generator CPU %.0f µs/decision", perDecision(procCPU("self")-self0))
 		fmt.Fprintf(stdout, "target %5d/s: %s%s%s\n", rate, res, serverLatency(h1, h0), rss)
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -383,7 +386,13 @@ func (ch *child) cpu() time.Duration {
 	if ch == nil {
 		return 0
 	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(ch.cmd.Process.Pid) + "/stat")
+	return procCPU(strconv.Itoa(ch.cmd.Process.Pid))
+}
+
+// procCPU is a process's user+system CPU time so far, from /proc/<pid>/stat ("self"
+// for this one); 0 where there is no /proc.
+func procCPU(pid string) time.Duration {
+	b, err := os.ReadFile("/proc/" + pid + "/stat")
 	if err != nil {
 		return 0
 	}
