@@ -2,7 +2,6 @@ package passhash
 
 import (
 	"encoding/binary"
-	"hash"
 	"math/bits"
 	"runtime"
 	"sync"
@@ -149,19 +148,15 @@ func longHash(out, in []byte) {
 	copy(out, v[:32])
 	out = out[32:]
 	for len(out) > blake2b.Size {
-		sum(h, v[:], v[:])
+		h.Reset()
+		h.Write(v[:])
+		h.Sum(v[:0])
 		copy(out, v[:32])
 		out = out[32:]
 	}
 	last, _ := blake2b.New(len(out), nil)
 	last.Write(v[:])
 	last.Sum(out[:0])
-}
-
-func sum(h hash.Hash, dst, in []byte) {
-	h.Reset()
-	h.Write(in)
-	h.Sum(dst[:0])
 }
 
 // fillSegment computes one lane's blocks in one slice of one pass.
