@@ -5,9 +5,15 @@
 // Points are a ledger of their own. A sweep (Service.Sweep) reads posted purchases and
 // refunds that have no points entry yet and writes one per posting, so it is
 // idempotent per posting id whatever source the posting came from and however late it
-// committed: it looks for postings without an entry rather than past a "last
-// processed id" watermark, which on PostgreSQL would skip a row that took an id early
-// and committed late. The balance is the sum of the entries.
+// committed. The SQL stores keep those postings in a work queue filled by triggers on
+// the postings table, in the transaction that inserts a posted purchase or refund or
+// updates a posting to one, so a posting is queued whatever code wrote it and an idle
+// sweep reads an empty queue rather than the whole history. A posting leaves the queue
+// only in the transaction that writes its entry or finds one there already, so none is
+// lost. A "last processed id" watermark would be as cheap but wrong on PostgreSQL: ids
+// are taken at insert and rows become visible at commit, so it would skip a row that
+// took an id early and committed late; a queue row, like the posting, appears at
+// commit. The balance is the sum of the entries.
 //
 // Rounding: a purchase earns floor(amount × rate / 100) points, rate being points per
 // 100 minor units (per 1.00 of a two-decimal currency) of the purchase's MCC bonus

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 
 	cp "github.com/cardportal/cardportal"
@@ -275,18 +276,23 @@ func (s *Store) EarnRates(ctx context.Context) (map[string]rewards.Rates, error)
 	return out, nil
 }
 
-// UnrewardedPostings finds purchases and refunds without an entry by an anti-join,
-// not a watermark: a posting that committed after a later id was swept is still found.
+// UnrewardedPostings reads the queue that migration 00018's triggers fill in the
+// posting's own transaction, so a posting that committed after a later id was swept is
+// still found, and an idle sweep reads an empty table rather than the history. The
+// NOT EXISTS guard skips a queued posting whose entry exists (it was queued again, or
+// a sweep of an older version wrote the entry and left the row); such rows in the
+// range read are deleted here, so they do not stay for ever.
 func (s *Store) UnrewardedPostings(ctx context.Context, after int64, limit int) ([]rewards.Posting, error) {
 	const op = "sqlstore.UnrewardedPostings"
 	rows, err := s.read.QueryContext(ctx, `
 SELECT p.id, p.account_id, COALESCE(p.card_id, 0), pr.code, p.kind, p.amount, p.merchant, p.mcc, p.description, p.posted_at
-  FROM postings p
+  FROM reward_queue q
+  JOIN postings p ON p.id = q.posting_id
   JOIN accounts a ON a.id = p.account_id
   JOIN products pr ON pr.id = a.product_id
- WHERE p.id > $1 AND p.kind IN ('purchase', 'refund') AND p.status = 'posted'
-   AND NOT EXISTS (SELECT 1 FROM reward_points r WHERE r.posting_id = p.id)
- ORDER BY p.id
+ WHERE q.posting_id > $1 AND p.kind IN ('purchase', 'refund') AND p.status = 'posted'
+   AND NOT EXISTS (SELECT 1 FROM reward_points r WHERE r.posting_id = q.posting_id)
+ ORDER BY q.posting_id
  LIMIT $2`, after, limit)
 	if err != nil {
 		return nil, cp.E(op, cp.Internal, "", err)
@@ -308,7 +314,39 @@ SELECT p.id, p.account_id, COALESCE(p.card_id, 0), pr.code, p.kind, p.amount, p.
 	if err := rows.Err(); err != nil {
 		return nil, cp.E(op, cp.Internal, "", err)
 	}
+	// The range this page covered: up to its last posting, or the rest of the queue
+	// when the page is not full.
+	upto := int64(math.MaxInt64)
+	if len(out) >= limit && len(out) > 0 {
+		upto = out[len(out)-1].ID
+	}
+	if err := s.dropRewarded(ctx, after, upto); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// dropRewarded deletes the queue rows in (after, upto] whose posting has an entry. It
+// looks first on the read pool, so that a sweep with nothing to drop (nearly every
+// one) takes no write lock. The DELETE checks for the entry again itself: an entry is
+// never deleted, so a row goes only once its posting is rewarded for good.
+func (s *Store) dropRewarded(ctx context.Context, after, upto int64) error {
+	const op = "sqlstore.UnrewardedPostings"
+	const rewarded = ` FROM reward_queue
+ WHERE posting_id > $1 AND posting_id <= $2
+   AND EXISTS (SELECT 1 FROM reward_points r WHERE r.posting_id = reward_queue.posting_id)`
+	var found bool
+	err := s.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1`+rewarded+`)`, after, upto).Scan(&found)
+	if err != nil {
+		return cp.E(op, cp.Internal, "", err)
+	}
+	if !found {
+		return nil
+	}
+	if _, err := s.write.ExecContext(ctx, `DELETE`+rewarded, after, upto); err != nil {
+		return cp.E(op, cp.Internal, "", err)
+	}
+	return nil
 }
 
 // RefundCandidates reads the purchases a refund may be matched to, with what earlier
@@ -347,7 +385,9 @@ SELECT p.id, p.amount, p.mcc, e.points, p.posted_at,
 
 // AddPoints inserts entries in one transaction, several rows a statement; ON CONFLICT
 // (posting_id) DO NOTHING makes a second sweep of the same posting, on this instance
-// or another, a no-op.
+// or another, a no-op. The same transaction deletes the postings' queue rows (00018):
+// after the INSERT every one of them has an entry, this transaction's or one another
+// sweep committed, so a row is never deleted without its entry.
 func (s *Store) AddPoints(ctx context.Context, es []rewards.Entry) (int, error) {
 	const op = "sqlstore.AddPoints"
 	const cols = 7
@@ -383,6 +423,20 @@ func (s *Store) AddPoints(ctx context.Context, es []rewards.Entry) (int, error) 
 				return cp.E(op, cp.Internal, "", err)
 			}
 			n += int(k)
+			b.Reset()
+			args = args[:0]
+			b.WriteString(`DELETE FROM reward_queue WHERE posting_id IN (`)
+			for i, e := range chunk {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				fmt.Fprintf(&b, "$%d", i+1)
+				args = append(args, e.PostingID)
+			}
+			b.WriteString(`)`)
+			if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+				return cp.E(op, cp.Internal, "", err)
+			}
 		}
 		return nil
 	})

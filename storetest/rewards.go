@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -144,7 +145,7 @@ func testRewardsLoad(t *testing.T, s Store, _ *sql.DB) {
 
 // testRewardsSweep earns, reverses and re-sweeps: every posting gets one entry, found
 // however late it arrives, and a refund takes back what its purchase earned.
-func testRewardsSweep(t *testing.T, s Store, _ *sql.DB) {
+func testRewardsSweep(t *testing.T, s Store, db *sql.DB) {
 	ctx := t.Context()
 	mustLoadRewards(t, s)
 	svc := rewards.New(s, cardportaltest.NewClock(Base).Now, nil)
@@ -161,7 +162,7 @@ func testRewardsSweep(t *testing.T, s Store, _ *sql.DB) {
 	mustPost(t, s, entry("c-1", 5_000, Base.Add(2*time.Hour))) // 50.00 at 2x: 100
 	pending := entry("c-pending", 9_000, Base.Add(3*time.Hour))
 	pending.Status = account.Pending
-	mustPost(t, s, pending) // not posted yet: no points
+	held := mustPost(t, s, pending) // not posted yet: no points
 	fee := entry("fee-1", 2_500, Base.Add(4*time.Hour))
 	fee.Kind, fee.CardID, fee.Merchant, fee.MCC, fee.Channel = account.Fee, 0, "", "", account.NoChannel
 	mustPost(t, s, fee) // fees earn nothing
@@ -211,6 +212,160 @@ func testRewardsSweep(t *testing.T, s Store, _ *sql.DB) {
 	if b := balance(t, s, 20); b != 0 {
 		t.Errorf("account 20 balance %d, want 0", b)
 	}
+
+	// The parts below go on from the state above: each needs postings the sweep has
+	// seen, and the suite's table of tests is in storetest.go.
+	t.Run("QueueDrained", func(t *testing.T) { checkQueueDrained(t, s, db) })
+	t.Run("PendingThenPosted", func(t *testing.T) { testRewardsPendingPosted(t, s, db, held.ID) })
+	t.Run("LateCommit", func(t *testing.T) { testRewardsLateCommit(t, s, db) })
+}
+
+// checkQueueDrained checks, right after a sweep that wrote entries, that it left no
+// work behind: the queue (migration 00018) is empty, and the next sweep's look for new
+// postings finds none.
+func checkQueueDrained(t *testing.T, s Store, db *sql.DB) {
+	t.Helper()
+	now := cardportaltest.NewClock(Base).Now
+	if db != nil {
+		if n := count(t, db, `SELECT COUNT(*) FROM reward_queue`); n != 0 {
+			t.Errorf("%d postings queued after a sweep, want none", n)
+		}
+	}
+	read := 0
+	second := rewards.New(sweepStore{Store: s, unrewarded: func(ctx context.Context, after int64, limit int) ([]rewards.Posting, error) {
+		ps, err := s.UnrewardedPostings(ctx, after, limit)
+		read += len(ps)
+		return ps, err
+	}}, now, nil)
+	if n := sweep(t, second); n != 0 || read != 0 {
+		t.Errorf("the sweep after a sweep read %d postings and wrote %d entries, want none", read, n)
+	}
+}
+
+// testRewardsPendingPosted turns a pending purchase (id held, 90.00 at 2x) into a
+// posted one behind the store's back, as any writer of postings could: the trigger
+// queues it and the next sweep rewards it. Then the purchase goes back to pending and
+// to posted again: queued once more, it must not earn twice nor stay queued.
+func testRewardsPendingPosted(t *testing.T, s Store, db *sql.DB, held int64) {
+	if db == nil {
+		t.Skip("no plain connection to change a posting through")
+	}
+	conn := writeConn(t, db)
+	queued := func() int { return count(t, db, `SELECT COUNT(*) FROM reward_queue WHERE posting_id = $1`, held) }
+	setStatus := func(status account.Status) {
+		t.Helper()
+		if _, err := conn.ExecContext(t.Context(), `UPDATE postings SET status = $1 WHERE id = $2`, string(status), held); err != nil {
+			t.Fatalf("set posting %d %s: %v", held, status, err)
+		}
+	}
+	svc := rewards.New(s, cardportaltest.NewClock(Base).Now, nil)
+	before := balance(t, s, 10)
+	if n := queued(); n != 0 {
+		t.Fatalf("pending posting queued %d times, want not at all", n)
+	}
+	setStatus(account.Posted)
+	if n := queued(); n != 1 {
+		t.Errorf("posting queued %d times once posted, want once", n)
+	}
+	if n := sweep(t, svc); n != 1 {
+		t.Errorf("sweep after the posting wrote %d entries, want 1", n)
+	}
+	if got, want := balance(t, s, 10), before+180; got != want {
+		t.Errorf("balance %d, want %d", got, want)
+	}
+	if n := queued(); n != 0 {
+		t.Errorf("posting still queued after the sweep rewarded it")
+	}
+	setStatus(account.Pending)
+	setStatus(account.Posted)
+	if n := queued(); n != 1 {
+		t.Errorf("posting queued %d times when posted again, want once", n)
+	}
+	if n := sweep(t, svc); n != 0 {
+		t.Errorf("sweep of a posting rewarded already wrote %d entries", n)
+	}
+	if got, want := balance(t, s, 10), before+180; got != want {
+		t.Errorf("balance %d after the second sweep, want %d", got, want)
+	}
+	if n := queued(); n != 0 {
+		t.Errorf("rewarded posting still queued after a sweep saw it")
+	}
+}
+
+// testRewardsLateCommit is the case a watermark gets wrong: on PostgreSQL a posting
+// takes its id at insert and becomes visible at commit, so a lower id can commit after
+// a sweep saw a higher one. The next sweep must reward it. SQLite has one writer at a
+// time, so its ids commit in order.
+func testRewardsLateCommit(t *testing.T, s Store, db *sql.DB) {
+	if db == nil || isSQLite(db) {
+		t.Skip("ids commit in order on SQLite")
+	}
+	ctx := t.Context()
+	svc := rewards.New(s, cardportaltest.NewClock(Base).Now, nil)
+	sweep(t, svc)
+	before10, before20 := balance(t, s, 10), balance(t, s, 20)
+	// The late posting is on the other account: a posting's transaction holds its
+	// account's account_totals row (00012) to commit.
+	late, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer late.Rollback()
+	var lateID int64
+	if err := late.QueryRowContext(ctx, `
+INSERT INTO postings (account_id, card_id, amount, kind, status, merchant, mcc, description, posted_at)
+VALUES (20, 2000, 3000, 'purchase', 'posted', 'Late Café', '5814', 'Late Café', $1)
+RETURNING id`, Base.Add(8*time.Hour).UnixMicro()).Scan(&lateID); err != nil { // 30.00 at platinum's 2x: 60
+		t.Fatal(err)
+	}
+	early := mustPost(t, s, entry("early-commit", 1_000, Base.Add(9*time.Hour))) // 10.00 at 2x: 20
+	if early.ID <= lateID {
+		t.Fatalf("posting committed first has id %d, not above the open one's %d", early.ID, lateID)
+	}
+	if n := sweep(t, svc); n != 1 {
+		t.Errorf("sweep with the lower id uncommitted wrote %d entries, want 1", n)
+	}
+	if err := late.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if n := sweep(t, svc); n != 1 {
+		t.Errorf("sweep after the lower id committed wrote %d entries, want 1", n)
+	}
+	if got, want := balance(t, s, 10), before10+20; got != want {
+		t.Errorf("account 10 balance %d, want %d", got, want)
+	}
+	if got, want := balance(t, s, 20), before20+60; got != want {
+		t.Errorf("account 20 balance %d, want %d: the late posting was skipped", got, want)
+	}
+	checkQueueDrained(t, s, db)
+}
+
+// isSQLite reports whether db is a SQLite database.
+func isSQLite(db *sql.DB) bool { return strings.Contains(fmt.Sprintf("%T", db.Driver()), "sqlite") }
+
+// writeConn returns one connection of db that may write, for a change no interface
+// makes. The SQLite suites open db query_only; this lifts that on the one connection,
+// and sets it back before the connection returns to the pool.
+func writeConn(t *testing.T, db *sql.DB) *sql.Conn {
+	t.Helper()
+	conn, err := db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !isSQLite(db) {
+		t.Cleanup(func() { conn.Close() })
+		return conn
+	}
+	if _, err := conn.ExecContext(t.Context(), `PRAGMA query_only = 0`); err != nil {
+		conn.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		// t.Context is cancelled by the time cleanups run.
+		_, _ = conn.ExecContext(context.Background(), `PRAGMA query_only = 1`)
+		conn.Close()
+	})
+	return conn
 }
 
 // testRedeem covers a redemption's outcomes and that its credit is in the ledger.
@@ -662,6 +817,9 @@ func testRewardsSweepConcurrent(t *testing.T, s Store, db *sql.DB) {
 		}
 		if sum := count(t, db, `SELECT SUM(points) FROM reward_points WHERE account_id = 10`); int64(sum) != want {
 			t.Errorf("entries sum to %d, want the balance %d", sum, want)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM reward_queue`); n != 0 {
+			t.Errorf("%d postings still queued after concurrent sweeps, want none", n)
 		}
 	}
 }
