@@ -287,40 +287,33 @@ func permuteColumn(v *[114]uint64) {
 // sixteen words seen as a 4x4 matrix goes through BLAKE2b's G, split in
 // two halves so that the compiler inlines them.
 func permute(v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15 uint64) (_, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _ uint64) {
-	v0, v4, v8, v12 = mix1(v0, v4, v8, v12)
-	v0, v4, v8, v12 = mix2(v0, v4, v8, v12)
-	v1, v5, v9, v13 = mix1(v1, v5, v9, v13)
-	v1, v5, v9, v13 = mix2(v1, v5, v9, v13)
-	v2, v6, v10, v14 = mix1(v2, v6, v10, v14)
-	v2, v6, v10, v14 = mix2(v2, v6, v10, v14)
-	v3, v7, v11, v15 = mix1(v3, v7, v11, v15)
-	v3, v7, v11, v15 = mix2(v3, v7, v11, v15)
-	v0, v5, v10, v15 = mix1(v0, v5, v10, v15)
-	v0, v5, v10, v15 = mix2(v0, v5, v10, v15)
-	v1, v6, v11, v12 = mix1(v1, v6, v11, v12)
-	v1, v6, v11, v12 = mix2(v1, v6, v11, v12)
-	v2, v7, v8, v13 = mix1(v2, v7, v8, v13)
-	v2, v7, v8, v13 = mix2(v2, v7, v8, v13)
-	v3, v4, v9, v14 = mix1(v3, v4, v9, v14)
-	v3, v4, v9, v14 = mix2(v3, v4, v9, v14)
+	v0, v4, v8, v12 = mix(v0, v4, v8, v12, 32, 24)
+	v0, v4, v8, v12 = mix(v0, v4, v8, v12, 16, 63)
+	v1, v5, v9, v13 = mix(v1, v5, v9, v13, 32, 24)
+	v1, v5, v9, v13 = mix(v1, v5, v9, v13, 16, 63)
+	v2, v6, v10, v14 = mix(v2, v6, v10, v14, 32, 24)
+	v2, v6, v10, v14 = mix(v2, v6, v10, v14, 16, 63)
+	v3, v7, v11, v15 = mix(v3, v7, v11, v15, 32, 24)
+	v3, v7, v11, v15 = mix(v3, v7, v11, v15, 16, 63)
+	v0, v5, v10, v15 = mix(v0, v5, v10, v15, 32, 24)
+	v0, v5, v10, v15 = mix(v0, v5, v10, v15, 16, 63)
+	v1, v6, v11, v12 = mix(v1, v6, v11, v12, 32, 24)
+	v1, v6, v11, v12 = mix(v1, v6, v11, v12, 16, 63)
+	v2, v7, v8, v13 = mix(v2, v7, v8, v13, 32, 24)
+	v2, v7, v8, v13 = mix(v2, v7, v8, v13, 16, 63)
+	v3, v4, v9, v14 = mix(v3, v4, v9, v14, 32, 24)
+	v3, v4, v9, v14 = mix(v3, v4, v9, v14, 16, 63)
 	return v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15
 }
 
-// mix1 and mix2 are the two halves of BLAKE2b's G with each addition
+// mix is one half of BLAKE2b's G, rotating by r1 and r2, with each addition
 // strengthened by the product of the low halves (BlaMka), which makes it
-// costlier to speed up in hardware.
-func mix1(a, b, c, d uint64) (uint64, uint64, uint64, uint64) {
+// costlier to speed up in hardware. It is a half so that the compiler
+// inlines it, and the rotations become constants.
+func mix(a, b, c, d uint64, r1, r2 int) (uint64, uint64, uint64, uint64) {
 	a += b + 2*uint64(uint32(a))*uint64(uint32(b))
-	d = bits.RotateLeft64(d^a, -32)
+	d = bits.RotateLeft64(d^a, -r1)
 	c += d + 2*uint64(uint32(c))*uint64(uint32(d))
-	b = bits.RotateLeft64(b^c, -24)
-	return a, b, c, d
-}
-
-func mix2(a, b, c, d uint64) (uint64, uint64, uint64, uint64) {
-	a += b + 2*uint64(uint32(a))*uint64(uint32(b))
-	d = bits.RotateLeft64(d^a, -16)
-	c += d + 2*uint64(uint32(c))*uint64(uint32(d))
-	b = bits.RotateLeft64(b^c, -63)
+	b = bits.RotateLeft64(b^c, -r2)
 	return a, b, c, d
 }
