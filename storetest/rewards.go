@@ -263,33 +263,28 @@ func testRewardsPendingPosted(t *testing.T, s Store, db *sql.DB, held int64) {
 	if n := queued(); n != 0 {
 		t.Fatalf("pending posting queued %d times, want not at all", n)
 	}
+	// sweepQueued checks that the posting is queued once, that a sweep writes wrote
+	// entries for it, leaving the balance 180 up, and that it leaves the queue.
+	sweepQueued := func(stage string, wrote int) {
+		t.Helper()
+		if n := queued(); n != 1 {
+			t.Errorf("%s: posting queued %d times, want once", stage, n)
+		}
+		if n := sweep(t, svc); n != wrote {
+			t.Errorf("%s: sweep wrote %d entries, want %d", stage, n, wrote)
+		}
+		if got, want := balance(t, s, 10), before+180; got != want {
+			t.Errorf("%s: balance %d, want %d", stage, got, want)
+		}
+		if n := queued(); n != 0 {
+			t.Errorf("%s: posting still queued after a sweep saw it", stage)
+		}
+	}
 	setStatus(account.Posted)
-	if n := queued(); n != 1 {
-		t.Errorf("posting queued %d times once posted, want once", n)
-	}
-	if n := sweep(t, svc); n != 1 {
-		t.Errorf("sweep after the posting wrote %d entries, want 1", n)
-	}
-	if got, want := balance(t, s, 10), before+180; got != want {
-		t.Errorf("balance %d, want %d", got, want)
-	}
-	if n := queued(); n != 0 {
-		t.Errorf("posting still queued after the sweep rewarded it")
-	}
+	sweepQueued("posted", 1)
 	setStatus(account.Pending)
 	setStatus(account.Posted)
-	if n := queued(); n != 1 {
-		t.Errorf("posting queued %d times when posted again, want once", n)
-	}
-	if n := sweep(t, svc); n != 0 {
-		t.Errorf("sweep of a posting rewarded already wrote %d entries", n)
-	}
-	if got, want := balance(t, s, 10), before+180; got != want {
-		t.Errorf("balance %d after the second sweep, want %d", got, want)
-	}
-	if n := queued(); n != 0 {
-		t.Errorf("rewarded posting still queued after a sweep saw it")
-	}
+	sweepQueued("posted again, rewarded already", 0)
 }
 
 // testRewardsLateCommit is the case a watermark gets wrong: on PostgreSQL a posting
