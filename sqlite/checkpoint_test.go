@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/binary"
@@ -9,9 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/cardportal/cardportal/cardportaltest"
 )
 
 // TestCheckpointerRestartsWAL writes without a pause, with SQLite's own checkpoints
@@ -29,21 +29,12 @@ func TestCheckpointerRestartsWAL(t *testing.T) {
 	// (bytes 12-15 of the WAL header), which counts the WAL's restarts.
 	run := func(withCheckpointer bool) (walPages int64, restarts uint32) {
 		path := filepath.Join(t.TempDir(), "wal.db")
-		write, err := sql.Open("sqlite", path+"?"+common+"&_pragma=journal_mode(WAL)&_txlock=immediate&_pragma=wal_autocheckpoint(0)")
-		if err != nil {
-			t.Fatal(err)
-		}
-		write.SetMaxOpenConns(1)
-		defer write.Close()
+		write, own := openPair(t, path+"?"+common, "&_txlock=immediate&_pragma=wal_autocheckpoint(0)")
 		ctx := context.Background()
 		if _, err := write.ExecContext(ctx, "CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB)"); err != nil {
 			t.Fatal(err)
 		}
 		if withCheckpointer {
-			own, err := sql.Open("sqlite", path+"?"+common)
-			if err != nil {
-				t.Fatal(err)
-			}
 			c := startCheckpointer(write, own, nil)
 			defer c.close()
 		}
@@ -82,17 +73,7 @@ func TestCheckpointerRestartsWAL(t *testing.T) {
 // TestFullCheckpointRestoresBusyTimeout checks that the write connection waits for
 // locks again after the full checkpoint, which runs with busy_timeout 0.
 func TestFullCheckpointRestoresBusyTimeout(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "busy.db")
-	write, err := sql.Open("sqlite", path+"?"+common+"&_pragma=journal_mode(WAL)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	write.SetMaxOpenConns(1)
-	defer write.Close()
-	own, err := sql.Open("sqlite", path+"?"+common)
-	if err != nil {
-		t.Fatal(err)
-	}
+	write, own := openPair(t, filepath.Join(t.TempDir(), "busy.db")+"?"+common, "")
 	c := startCheckpointer(write, own, nil)
 	defer c.close()
 	ctx := t.Context()
@@ -116,18 +97,9 @@ func TestFullCheckpointRestoresBusyTimeout(t *testing.T) {
 func TestCheckpointerLogsToItsLogger(t *testing.T) {
 	defer func(every time.Duration) { checkpointEvery = every }(checkpointEvery)
 	checkpointEvery = 5 * time.Millisecond
-	path := filepath.Join(t.TempDir(), "log.db")
-	write, err := sql.Open("sqlite", path+"?"+common+"&_pragma=journal_mode(WAL)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer write.Close()
-	own, err := sql.Open("sqlite", path+"?"+common)
-	if err != nil {
-		t.Fatal(err)
-	}
+	write, own := openPair(t, filepath.Join(t.TempDir(), "log.db")+"?"+common, "")
 	own.Close() // every pass now fails
-	var buf safeBuffer
+	var buf cardportaltest.LogBuffer
 	c := startCheckpointer(write, own, slog.New(slog.NewTextHandler(&buf, nil)))
 	defer c.close()
 	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(buf.String(), "sqlite checkpoint"); {
@@ -138,40 +110,13 @@ func TestCheckpointerLogsToItsLogger(t *testing.T) {
 	}
 }
 
-// safeBuffer is a bytes.Buffer for a writer and a reader on two goroutines.
-type safeBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *safeBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *safeBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestSyncDBFindsTheFile checks that the checkpointer syncs the database file itself,
 // found through SQLite rather than the open string, which may be a file: URI.
 func TestSyncDBFindsTheFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sync.db")
-	dsn := "file:" + path + "?mode=rwc&" + common
-	write, err := sql.Open("sqlite", dsn+"&_pragma=journal_mode(WAL)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer write.Close()
+	write, own := openPair(t, "file:"+path+"?mode=rwc&"+common, "")
 	ctx := t.Context()
 	if _, err := write.ExecContext(ctx, "CREATE TABLE t (x)"); err != nil {
-		t.Fatal(err)
-	}
-	own, err := sql.Open("sqlite", dsn)
-	if err != nil {
 		t.Fatal(err)
 	}
 	c := startCheckpointer(write, own, nil)
@@ -190,4 +135,22 @@ func TestSyncDBFindsTheFile(t *testing.T) {
 	if !os.SameFile(got, want) {
 		t.Errorf("synced %s, want the database file %s", c.db.Name(), path)
 	}
+}
+
+// openPair opens a database at dsn in WAL mode as the checkpointer sees it: a write
+// pool of one connection (its DSN with writeParams added) and the checkpointer's own.
+// Both close when the test ends.
+func openPair(t *testing.T, dsn, writeParams string) (write, own *sql.DB) {
+	t.Helper()
+	write, err := sql.Open("sqlite", dsn+"&_pragma=journal_mode(WAL)"+writeParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write.SetMaxOpenConns(1)
+	t.Cleanup(func() { write.Close() })
+	if own, err = sql.Open("sqlite", dsn); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { own.Close() })
+	return write, own
 }
