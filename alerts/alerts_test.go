@@ -2,6 +2,8 @@ package alerts_test
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -259,5 +261,58 @@ func TestRunPaymentDue(t *testing.T) {
 	}
 	if len(out.msgs) != 4 || out.msgs[3].MemberID != 3 {
 		t.Errorf("after a week of runs: %d messages, last %+v; want one more, to member 3", len(out.msgs), out.msgs[len(out.msgs)-1])
+	}
+}
+
+// cards is an alerts.CardStore in memory that counts its look-ups.
+type cards struct {
+	members map[int64][]identity.MemberID
+	calls   int
+}
+
+func (c *cards) Alertees(_ context.Context, ids []int64) (map[int64][]identity.MemberID, error) {
+	c.calls++
+	out := map[int64][]identity.MemberID{}
+	for _, id := range ids {
+		if m := c.members[id]; m != nil {
+			out[id] = m
+		}
+	}
+	return out, nil
+}
+
+// TestRaise: one look-up of the cards for a batch of decisions; each member's rules
+// applied to each decision with the balance it left (so the balance alert fires for
+// the purchase that crossed the line, not the one after); the frozen-card warning to
+// every member whatever their settings; nothing for a card nobody registered.
+func TestRaise(t *testing.T) {
+	st := newMemStore()
+	st.prefs[1] = map[alerts.Kind]alerts.Setting{alerts.BalanceOver: {Email: true, Amount: 50000}}
+	out := &sink{}
+	cs := &cards{members: map[int64][]identity.MemberID{10: {1}, 11: {1, 2}}}
+	p := &alerts.Purchases{Alerts: alerts.New(st, out, time.Now, nil), Cards: cs, Log: slog.New(slog.DiscardHandler)}
+	buy := func(card, amount, owed int64) alerts.CardDecision {
+		return alerts.CardDecision{CardID: card, Facts: alerts.PurchaseFacts{Amount: amount, Currency: "USD", Merchant: "Shop"}, Owed: owed}
+	}
+	frozen := buy(11, 700, 50800)
+	frozen.Frozen = true
+	p.Raise(t.Context(), []alerts.CardDecision{
+		buy(10, 300, 49900), // under the line
+		buy(11, 500, 50400), // crosses it: member 1's alert; member 2 has it off
+		buy(10, 400, 50800), // over already: no second alert
+		frozen,
+		buy(99, 100, 100), // nobody registered
+	})
+	if cs.calls != 1 {
+		t.Errorf("%d card look-ups for one batch, want 1", cs.calls)
+	}
+	var got []string
+	for _, m := range out.msgs {
+		got = append(got, fmt.Sprintf("%d %s %s", m.MemberID, m.Kind, m.Channel))
+	}
+	want := []string{"1 alert.balance_over email", "1 alert.frozen_attempt email", "1 alert.frozen_attempt sms", "1 alert.frozen_attempt push",
+		"2 alert.frozen_attempt email", "2 alert.frozen_attempt sms", "2 alert.frozen_attempt push"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("messages (-want +got):\n%s", diff)
 	}
 }

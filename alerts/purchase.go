@@ -13,12 +13,24 @@ const FrozenAttempt Kind = "frozen_attempt"
 
 // CardStore finds who hears of a card's purchases.
 type CardStore interface {
-	// CardAlertees returns the registered members who hear of a purchase on the card
-	// — its holder and, for an additional member's card, the account's basic card
-	// member who pays for it — with what the account owes now: the posted balance
-	// plus open holds. Members who have not registered are left out. Returns NotFound
-	// for an unknown card.
-	CardAlertees(ctx context.Context, cardID int64) (members []identity.MemberID, owed int64, err error)
+	// Alertees returns, for each of the cards that has any, the registered members
+	// who hear of a purchase on it — its holder and, for an additional member's card,
+	// the account's basic card member who pays for it. Cards with no registered
+	// member, and unknown cards, are left out.
+	Alertees(ctx context.Context, cardIDs []int64) (map[int64][]identity.MemberID, error)
+}
+
+// CardDecision is a decision of the card network's interface that may raise alerts:
+// an approved purchase, or a decline because the card is frozen.
+type CardDecision struct {
+	CardID int64
+	Facts  PurchaseFacts
+	// Owed is what the account owed once the decision was made: the posted balance
+	// plus open holds, an approval's own hold included. It comes from the decision
+	// itself, so a balance alert is right however many purchases follow before the
+	// alerts run.
+	Owed   int64
+	Frozen bool // declined because the card is frozen; otherwise approved
 }
 
 // Purchases raises the alerts of the card network's decisions (SPEC AC12, AC15):
@@ -33,32 +45,35 @@ type Purchases struct {
 	Log    *slog.Logger
 }
 
-// Approved raises the alerts of an approved purchase on the card.
-func (p *Purchases) Approved(ctx context.Context, cardID int64, f PurchaseFacts) {
-	members, owed, err := p.Cards.CardAlertees(ctx, cardID)
+// Raise raises the alerts of decisions, in their order. The cards' members are
+// looked up once for all of them, and each member's preferences once.
+func (p *Purchases) Raise(ctx context.Context, ds []CardDecision) {
+	ids := make([]int64, len(ds))
+	for i, d := range ds {
+		ids[i] = d.CardID
+	}
+	members, err := p.Cards.Alertees(ctx, ids)
 	if err != nil {
-		p.Log.ErrorContext(ctx, "purchase alert: card", "card", cardID, "err", err)
+		p.Log.ErrorContext(ctx, "purchase alerts: cards", "decisions", len(ds), "err", err)
 		return
 	}
-	for _, m := range members {
-		prefs, err := p.Alerts.Prefs(ctx, m)
-		if err != nil {
-			p.Log.ErrorContext(ctx, "purchase alert: preferences", "member", m, "err", err)
-			continue
+	prefs := map[identity.MemberID]Prefs{}
+	for _, d := range ds {
+		for _, m := range members[d.CardID] {
+			if d.Frozen {
+				p.Alerts.Send(ctx, m, []Alert{{Kind: FrozenAttempt, Channels: Wants(Prefs{}, Security),
+					Amount: d.Facts.Amount, Currency: d.Facts.Currency, Merchant: d.Facts.Merchant}})
+				continue
+			}
+			pr, ok := prefs[m]
+			if !ok {
+				if pr, err = p.Alerts.Prefs(ctx, m); err != nil {
+					p.Log.ErrorContext(ctx, "purchase alert: preferences", "member", m, "err", err)
+					continue
+				}
+				prefs[m] = pr
+			}
+			p.Alerts.Send(ctx, m, Purchase(pr, d.Facts, d.Owed))
 		}
-		p.Alerts.Send(ctx, m, Purchase(prefs, f, owed))
-	}
-}
-
-// FrozenDeclined warns the card's members that the frozen card was tried.
-func (p *Purchases) FrozenDeclined(ctx context.Context, cardID int64, f PurchaseFacts) {
-	members, _, err := p.Cards.CardAlertees(ctx, cardID)
-	if err != nil {
-		p.Log.ErrorContext(ctx, "frozen-card alert: card", "card", cardID, "err", err)
-		return
-	}
-	for _, m := range members {
-		p.Alerts.Send(ctx, m, []Alert{{Kind: FrozenAttempt, Channels: Wants(Prefs{}, Security),
-			Amount: f.Amount, Currency: f.Currency, Merchant: f.Merchant}})
 	}
 }

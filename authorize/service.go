@@ -160,16 +160,29 @@ type Event struct {
 	Merchant  Merchant
 	Channel   account.Channel
 	At        time.Time
+	// Owed is what the account owed once the decision was made: its posted balance
+	// and open holds, an approval's own hold included, as the decision read them.
+	Owed int64
 }
 
 // Observer hears of approved purchases and of declines because the card is frozen,
 // after the network has been answered (purchase alerts, the live dashboard).
-// Observe must not block for long: events are delivered from one goroutine, and
-// when it falls behind by more than a buffer's worth, events are dropped (and
-// logged) rather than slow a decision.
+// Events come in decision order from one goroutine, gathered for up to
+// ObserveGather into one call (so an observer that reads the database reads once
+// for several), and the slice is reused after Observe returns. Observe must not block
+// for long: when it falls behind by more than a buffer's worth, events are dropped
+// (and logged) rather than slow a decision.
 type Observer interface {
-	Observe(ctx context.Context, e Event)
+	Observe(ctx context.Context, events []Event)
 }
+
+// ObserveGather is how long the observer's goroutine waits after an event for others
+// to join it. At 3,000 decisions/s, reading the alerted members once per event was a
+// tenth of the server's CPU; an alert a few milliseconds later is no loss.
+const ObserveGather = 5 * time.Millisecond
+
+// observeBatch bounds the events handed to one Observe call.
+const observeBatch = 256
 
 // Service decides network messages. It is safe for concurrent use.
 type Service struct {
@@ -208,12 +221,36 @@ func New(store Store, hsm HSM, cfg Config, now func() time.Time, log *slog.Logge
 		s.done = make(chan struct{})
 		go func() {
 			defer close(s.done)
-			for e := range s.events {
-				obs.Observe(context.Background(), e)
-			}
+			s.deliver(obs)
 		}()
 	}
 	return s
+}
+
+// deliver hands the events to obs, each first event with those that follow within
+// ObserveGather, until the channel is closed.
+func (s *Service) deliver(obs Observer) {
+	batch := make([]Event, 0, observeBatch)
+	t := time.NewTimer(ObserveGather)
+	t.Stop()
+	for e := range s.events {
+		batch = append(batch[:0], e)
+		t.Reset(ObserveGather)
+	gather:
+		for len(batch) < observeBatch {
+			select {
+			case e, ok := <-s.events:
+				if !ok {
+					break gather
+				}
+				batch = append(batch, e)
+			case <-t.C:
+				break gather
+			}
+		}
+		t.Stop()
+		obs.Observe(context.Background(), batch)
+	}
 }
 
 // Close stops handing events to the observer, after those already queued.
@@ -305,13 +342,20 @@ func (s *Service) Authorise(ctx context.Context, r Request) (Answer, error) {
 		AuthCode:  authCode(),
 		ExpiresAt: now.Add(s.cfg.HoldFor),
 	}
-	var decision Decision
+	var (
+		decision Decision
+		owed     int64
+	)
 	since := now.Add(-s.cfg.VelocityWindow)
 	if s.cfg.VelocityCount <= 0 && s.cfg.VelocityAmount <= 0 {
 		since = time.Time{} // no velocity rule: the store need not count
 	}
 	ans, err := s.store.Authorise(ctx, msg, ref, since, hold, func(snap Snapshot) Decision {
 		decision = Decide(s.cfg, c, snap)
+		owed = snap.Balance + snap.Pending
+		if decision.Approved() {
+			owed += r.Amount
+		}
 		return decision
 	})
 	if err != nil {
@@ -322,7 +366,8 @@ func (s *Service) Authorise(ctx context.Context, r Request) (Answer, error) {
 	}
 	if !ans.Replayed && (decision.Code == Approved || decision.Code == RestrictedCard) {
 		s.observe(Event{MessageID: r.MessageID, CardID: ref.CardID, AccountID: ref.AccountID, Code: decision.Code,
-			Reason: decision.Reason, Amount: r.Amount, Currency: r.Currency, Merchant: r.Merchant, Channel: r.Channel, At: now})
+			Reason: decision.Reason, Amount: r.Amount, Currency: r.Currency, Merchant: r.Merchant, Channel: r.Channel, At: now,
+			Owed: owed})
 	}
 	return ans, nil
 }

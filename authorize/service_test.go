@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -26,12 +27,20 @@ var start = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 type recorder struct {
 	mu     sync.Mutex
 	events []authorize.Event
+	calls  []int // events per Observe call
+	// entered, if set, hears of each call; the call then waits for release.
+	entered, release chan struct{}
 }
 
-func (r *recorder) Observe(_ context.Context, e authorize.Event) {
+func (r *recorder) Observe(_ context.Context, events []authorize.Event) {
+	if r.entered != nil {
+		r.entered <- struct{}{}
+		<-r.release
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.events = append(r.events, e)
+	r.events = append(r.events, events...)
+	r.calls = append(r.calls, len(events))
 }
 
 type fixture struct {
@@ -234,12 +243,47 @@ func TestFreezeAndObserver(t *testing.T) {
 	}
 	f.decide(f.req(account.Online, 500)) // N7: not observed
 	f.svc.Close()
-	var got []int64
+	var got, owed []int64
 	for _, e := range f.obs.events {
 		got = append(got, e.Amount)
+		owed = append(owed, e.Owed)
 	}
-	if len(got) != 4 || got[0] != 100 || got[1] != 200 || got[2] != 300 || got[3] != 400 {
+	if !slices.Equal(got, []int64{100, 200, 300, 400}) {
 		t.Errorf("observed amounts %v, want [100 200 300 400]", got)
+	}
+	// 20000 posted before; each approval's own hold counts, a decline's amount not.
+	if !slices.Equal(owed, []int64{20100, 20100, 20100, 20500}) {
+		t.Errorf("owed after each decision %v, want [20100 20100 20100 20500]", owed)
+	}
+}
+
+// Events that queue while the observer is busy reach it in one call, in decision
+// order, each with what the account owed after its own decision (a balance alert
+// must not see the purchases that came after).
+func TestObserverGathersEvents(t *testing.T) {
+	f := newFixture(t, authorize.Config{})
+	f.obs.entered, f.obs.release = make(chan struct{}), make(chan struct{})
+	f.decide(f.req(account.InPerson, 100))
+	<-f.obs.entered // the first call waits for release
+	for _, amount := range []int64{200, 300, 400} {
+		f.decide(f.req(account.InPerson, amount))
+	}
+	close(f.obs.release)
+	go func() {
+		for range f.obs.entered {
+		}
+	}()
+	f.svc.Close()
+	close(f.obs.entered)
+	if !slices.Equal(f.obs.calls, []int{1, 3}) {
+		t.Errorf("events per call %v, want [1 3]", f.obs.calls)
+	}
+	var owed []int64
+	for _, e := range f.obs.events {
+		owed = append(owed, e.Owed)
+	}
+	if !slices.Equal(owed, []int64{20100, 20300, 20600, 21000}) {
+		t.Errorf("owed after each decision %v, want [20100 20300 20600 21000]", owed)
 	}
 }
 

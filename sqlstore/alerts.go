@@ -158,47 +158,56 @@ ON CONFLICT (member_id, kind, ref) DO NOTHING`, int64(member), string(kind), ref
 	return n == 1, nil
 }
 
-// CardAlertees returns the registered members who hear of the card's purchases — its
-// holder and the account's basic card member — and what the account owes with its
-// open holds.
-func (s *Store) CardAlertees(ctx context.Context, cardID int64) ([]identity.MemberID, int64, error) {
-	const op = "sqlstore.CardAlertees"
-	// The running totals the authorisations keep (migration 00012): this runs on every
-	// approval, and summing an account's whole history there costs a core under load.
-	// One query, as the profile of a load run put two at a tenth of the server's CPU:
-	// the card's row comes back once with no member when nobody is registered.
-	rows, err := s.read.QueryContext(ctx, `
-SELECT COALESCE(t.posted + t.pending, 0), m.id
+// Alertees returns, for each card of cardIDs that has any, the registered members
+// who hear of its purchases: its holder and the account's basic card member, the
+// basic member first. The cards are read in one transaction (see readPool.begin).
+func (s *Store) Alertees(ctx context.Context, cardIDs []int64) (map[int64][]identity.MemberID, error) {
+	const op = "sqlstore.Alertees"
+	out := map[int64][]identity.MemberID{}
+	if len(cardIDs) == 0 {
+		return out, nil
+	}
+	tx, err := s.read.begin(ctx)
+	if err != nil {
+		return nil, cp.E(op, cp.Internal, "", err)
+	}
+	defer tx.done(ctx)
+	seen := make(map[int64]bool, len(cardIDs))
+	for _, id := range cardIDs {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		members, err := cardAlertees(ctx, tx, id)
+		if err != nil {
+			return nil, cp.E(op, cp.Internal, "", err)
+		}
+		if len(members) > 0 {
+			out[id] = members
+		}
+	}
+	return out, nil
+}
+
+func cardAlertees(ctx context.Context, tx *readTx, cardID int64) ([]identity.MemberID, error) {
+	rows, err := tx.QueryContext(ctx, `
+SELECT m.id
   FROM cards c
-  LEFT JOIN account_totals t ON t.account_id = c.account_id
-  LEFT JOIN cardholders h ON h.account_id = c.account_id AND (h.basic OR h.id = c.cardholder_id)
-  LEFT JOIN members m ON m.cardholder_id = h.id
+  JOIN cardholders h ON h.account_id = c.account_id AND (h.basic OR h.id = c.cardholder_id)
+  JOIN members m ON m.cardholder_id = h.id
  WHERE c.id = $1
  ORDER BY h.basic DESC, m.id`, cardID)
 	if err != nil {
-		return nil, 0, cp.E(op, cp.Internal, "", err)
+		return nil, err
 	}
 	defer rows.Close()
-	var (
-		out   []identity.MemberID
-		owed  int64
-		found bool
-	)
+	var out []identity.MemberID
 	for rows.Next() {
-		var id sql.NullInt64
-		if err := rows.Scan(&owed, &id); err != nil {
-			return nil, 0, cp.E(op, cp.Internal, "", err)
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
 		}
-		found = true
-		if id.Valid {
-			out = append(out, identity.MemberID(id.Int64))
-		}
+		out = append(out, identity.MemberID(id))
 	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, cp.E(op, cp.Internal, "", err)
-	}
-	if !found {
-		return nil, 0, cp.E(op, cp.NotFound, "", nil)
-	}
-	return out, owed, nil
+	return out, rows.Err()
 }

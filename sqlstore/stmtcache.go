@@ -69,6 +69,46 @@ func (p *readPool) QueryRowContext(ctx context.Context, query string, args ...an
 	return p.db.QueryRowContext(ctx, query, args...)
 }
 
+// readTx is a read transaction whose queries go through the pool's statements.
+type readTx struct {
+	p       *readPool
+	tx      *sql.Tx
+	missing []string
+}
+
+// begin starts a read transaction. Several reads in one cost one snapshot: on SQLite
+// a read transaction that begins after a write drops the connection's page cache and
+// takes the WAL's read locks, which was most of what a one-row read cost under load.
+func (p *readPool) begin(ctx context.Context) (*readTx, error) {
+	tx, err := p.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &readTx{p: p, tx: tx}, nil
+}
+
+// QueryContext runs query through its statement if it is prepared already. It never
+// prepares one: that takes a connection of the pool, and an in-memory SQLite
+// database has only the one this transaction holds. done prepares it instead.
+func (t *readTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	t.p.mu.RLock()
+	st := t.p.stmts[query]
+	t.p.mu.RUnlock()
+	if st != nil {
+		return t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	t.missing = append(t.missing, query)
+	return t.tx.QueryContext(ctx, query, args...)
+}
+
+// done ends the transaction, which only read, and prepares the statements it lacked.
+func (t *readTx) done(ctx context.Context) {
+	_ = t.tx.Rollback()
+	for _, q := range t.missing {
+		t.p.stmt(ctx, q)
+	}
+}
+
 func (p *readPool) PingContext(ctx context.Context) error { return p.db.PingContext(ctx) }
 
 // close closes the cached statements; the pool itself is closed by its owner.

@@ -138,7 +138,7 @@ func Run(t *testing.T, open Open) {
 		{"BillingAddress", testBillingAddress},   // details.go
 		{"MembersByEmail", testMembersByEmail},   // details.go
 		{"AlertPrefs", testAlertPrefs},           // alerts.go
-		{"CardAlertees", testCardAlertees},       // alerts.go
+		{"Alertees", testAlertees},               // alerts.go
 		{"DueStatements", testDueStatements},     // alerts.go
 		{"ClaimAlertConcurrent", testClaimAlert}, // alerts.go
 		{"Disputes", testDisputes},               // disputes.go

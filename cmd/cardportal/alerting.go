@@ -14,12 +14,20 @@ import (
 // own goroutine, so alerts never slow a decision.
 type purchaseAlerts struct{ p *alerts.Purchases }
 
-func (o purchaseAlerts) Observe(ctx context.Context, e authorize.Event) {
-	f := alerts.PurchaseFacts{Amount: e.Amount, Currency: e.Currency, Online: e.Channel == account.Online, Merchant: e.Merchant.Name}
-	switch e.Code {
-	case authorize.Approved:
-		o.p.Approved(ctx, e.CardID, f)
-	case authorize.RestrictedCard:
-		o.p.FrozenDeclined(ctx, e.CardID, f)
+func (o purchaseAlerts) Observe(ctx context.Context, events []authorize.Event) {
+	ds := make([]alerts.CardDecision, 0, len(events))
+	for _, e := range events {
+		if e.Code != authorize.Approved && e.Code != authorize.RestrictedCard {
+			continue
+		}
+		ds = append(ds, alerts.CardDecision{
+			CardID: e.CardID,
+			Facts:  alerts.PurchaseFacts{Amount: e.Amount, Currency: e.Currency, Online: e.Channel == account.Online, Merchant: e.Merchant.Name},
+			Owed:   e.Owed,
+			Frozen: e.Code == authorize.RestrictedCard,
+		})
+	}
+	if len(ds) > 0 {
+		o.p.Raise(ctx, ds)
 	}
 }
