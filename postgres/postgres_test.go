@@ -5,12 +5,15 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"io/fs"
 	"net/url"
 	"os"
 	"strings"
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, for the tests' own connections
+
+	"github.com/pressly/goose/v3"
 
 	"github.com/cardportal/cardportal/postgres"
 	"github.com/cardportal/cardportal/storetest"
@@ -157,4 +160,27 @@ func TestSequencesAfterLoad(t *testing.T) {
 			t.Errorf("%s: new row got id %d, want %d", tt.table, id, tt.want)
 		}
 	}
+}
+
+func TestRewardQueueBackfill(t *testing.T) {
+	db, err := sql.Open("pgx", freshSchema(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	fsys, err := fs.Sub(postgres.Migrations, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(t.Context(), 17); err != nil {
+		t.Fatal(err)
+	}
+	storetest.RewardQueueBackfill(t, db, func() error {
+		_, err := p.UpTo(t.Context(), 18)
+		return err
+	})
 }
