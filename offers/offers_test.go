@@ -77,7 +77,7 @@ func TestLedgerKey(t *testing.T) {
 	if LedgerKey(1, 23) == LedgerKey(12, 3) {
 		t.Error("offer 1 on card 23 and offer 12 on card 3 share a ledger key")
 	}
-	if LedgerKey(5, 6) != LedgerKey(5, 6) {
+	if a, b := LedgerKey(5, 6), LedgerKey(5, 6); a != b {
 		t.Error("the ledger key is not stable")
 	}
 }

@@ -103,7 +103,8 @@ func WritePDF(w io.Writer, d Document) error {
 	if p.err != nil {
 		return fmt.Errorf("statement pdf: %w", p.err)
 	}
-	return pdf.Write(w)
+	_, err := pdf.WriteTo(w)
+	return err
 }
 
 // RenderPDF is WritePDF into memory, so that a failure can still become an error

@@ -75,7 +75,7 @@ func TestPasskeyPages(t *testing.T) {
 	// Passwordless, from a browser never seen before.
 	phone := e.browser(iPhoneUA)
 	wantContains(t, "login page", phone.get("/login").body, `id="passkey-signin"`)
-	opts, tok = ceremony(t, phone.post("/login/passkey", nil))
+	_, tok = ceremony(t, phone.post("/login/passkey", nil))
 	r = phone.post("/login/passkey/finish", url.Values{"token": {tok}, "credential": {`{"id":"AAAA"}`}})
 	wantStatus(t, "bad assertion", r, http.StatusUnauthorized)
 	wantContains(t, "bad assertion", r.body, "That passkey could not be verified.")

@@ -98,9 +98,9 @@ func TestNoticesByEmail(t *testing.T) {
 	for range 3 {
 		login(t, in, "mail.member", "Not-The-Password-1")
 	}
-	mails := waitMails(t, srv, 2)
+	waitMails(t, srv, 2)
 	time.Sleep(200 * time.Millisecond) // nothing more should come
-	mails = srv.Mails()
+	mails := srv.Mails()
 	want := []string{"Welcome to online services", "Your account has been locked"}
 	if got := subjects(t, mails); !slices.Equal(got, want) {
 		t.Errorf("subjects = %q, want %q", got, want)

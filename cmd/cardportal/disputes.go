@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -18,7 +19,7 @@ import (
 func disputesCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	const usage = "usage: cardportal disputes resolve -id N -action review|resolve_member|resolve_merchant [flags]"
 	if len(args) == 0 || args[0] != "resolve" {
-		return fmt.Errorf(usage)
+		return errors.New(usage)
 	}
 	// -id and -action come first; the rest are the program's usual flags.
 	fs := flag.NewFlagSet("cardportal disputes resolve", flag.ContinueOnError)
@@ -41,7 +42,7 @@ func disputesCmd(ctx context.Context, args []string, getenv func(string) string,
 		}
 	}
 	if *id <= 0 || *action == "" {
-		return fmt.Errorf(usage)
+		return errors.New(usage)
 	}
 	c, err := parseConfig("cardportal disputes resolve", rest, getenv, stderr)
 	if err != nil {

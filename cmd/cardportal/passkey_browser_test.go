@@ -52,6 +52,7 @@ func TestBrowserPasskey(t *testing.T) {
 	if list := text(t, ctx, "#passkey-list"); !strings.Contains(list, "Test phone") {
 		t.Fatalf("passkey list lacks the new passkey:\n%s", list)
 	}
+	//lint:ignore S1016 the two cdproto types only happen to match; a literal says which field is meant
 	creds, err := chromedp.Call(ctx, webauthn.GetCredentials, webauthn.GetCredentialsParams{AuthenticatorID: auth.AuthenticatorID})
 	if err != nil {
 		t.Fatal(err)

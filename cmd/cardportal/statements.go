@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,7 +23,7 @@ import (
 func statementsCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	const usage = "usage: cardportal statements close -date YYYY-MM-DD [flags]"
 	if len(args) == 0 || args[0] != "close" {
-		return fmt.Errorf(usage)
+		return errors.New(usage)
 	}
 	date, rest, err := dateFlag(args[1:]) // payments.go
 	if err != nil {
