@@ -61,12 +61,19 @@ func bench(ctx context.Context, args []string, getenv func(string) string, stdou
 	var tokens sync.Map
 	var tokenN atomic.Int64
 	var ceilings, storms []loadResult
+	// CPU time spent in each phase: this process's in the ceiling, the server's and
+	// this process's (the client's) in the storm. Per hash and per login they show
+	// where a login costs more than a hash.
+	var ceilingCPU, serverCPU, clientCPU time.Duration
 	for range benchRounds {
 		window := *dur / benchRounds
+		self0 := procCPU("self")
 		ceilings = append(ceilings, load(ctx, runtime.GOMAXPROCS(0), window, func(int, int) error {
 			_, err := hasher.Hash(ctx, []byte(benchPassword))
 			return err
 		}))
+		self1, srv1 := procCPU("self"), srv.cpu()
+		ceilingCPU += self1 - self0
 		storms = append(storms, load(ctx, *loginC, window, func(i, n int) error {
 			// Each worker signs in as one user: concurrent sign-ins of the same user
 			// count against its lockout reservation (3 in flight look like 3 failures
@@ -80,6 +87,8 @@ func bench(ctx context.Context, args []string, getenv func(string) string, stdou
 			tokens.Store(tokenN.Add(1), out.Token)
 			return nil
 		}))
+		serverCPU += srv.cpu() - srv1
+		clientCPU += procCPU("self") - self1
 	}
 	ceiling, logins := merge(ceilings), merge(storms)
 	if ceiling.errors > 0 {
@@ -88,6 +97,9 @@ func bench(ctx context.Context, args []string, getenv func(string) string, stdou
 	fmt.Fprintf(stdout, "argon2id m=%d t=%d p=%d ceiling: %.1f hashes/s on %d cores (windows: %s)\n",
 		params.Memory, params.Time, params.Threads, ceiling.rate, runtime.GOMAXPROCS(0), rates(ceilings))
 	fmt.Fprintf(stdout, "logins:        %s (%.0f%% of the hash ceiling; windows: %s)\n", logins, 100*logins.rate/ceiling.rate, rates(storms))
+	perOp := func(d time.Duration, n int) float64 { return float64(d.Microseconds()) / 1000 / float64(max(n, 1)) }
+	fmt.Fprintf(stdout, "CPU: %.1f ms per hash in the ceiling; per login %.1f ms in the server, %.2f ms in this client\n",
+		perOp(ceilingCPU, ceiling.ok), perOp(serverCPU, logins.ok), perOp(clientCPU, logins.ok))
 	rssLogin := srv.peakRSS()
 	fmt.Fprintf(stdout, "server peak RSS after the login storm: %.1f MiB\n", float64(rssLogin)/(1<<20))
 
