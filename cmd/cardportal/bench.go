@@ -58,6 +58,17 @@ func bench(ctx context.Context, args []string, getenv func(string) string, stdou
 	// process) and the login storm through the server take turns in short windows:
 	// this machine's speed drifts by a tenth or more over a minute, and measured one
 	// after the other the ratio of the two showed the drift more than the server.
+	// Each worker has a connection of its own (wireConn): this client shares the
+	// cores with the server, and what it spends is taken from the logins measured.
+	loginConns, err := wireConns(srv.url, *loginC)
+	if err != nil {
+		return err
+	}
+	defer closeWireConns(loginConns)
+	logins := make([][]byte, len(users))
+	for i, u := range users {
+		logins[i], _ = json.Marshal(map[string]string{"user_id": u, "password": benchPassword, "client": "app", "device_id": benchDevice})
+	}
 	var tokens sync.Map
 	var tokenN atomic.Int64
 	var ceilings, storms []loadResult
@@ -79,9 +90,15 @@ func bench(ctx context.Context, args []string, getenv func(string) string, stdou
 			// count against its lockout reservation (3 in flight look like 3 failures
 			// until they finish), which is right for an account but would test the
 			// wrong thing.
-			u := users[i%len(users)]
+			st, b, err := loginConns[i].do(ctx, "POST", "/api/v1/sessions", benchHeader, logins[i%len(logins)])
+			if err != nil {
+				return err
+			}
+			if st != http.StatusCreated {
+				return fmt.Errorf("POST /api/v1/sessions: status %d: %.200s", st, b)
+			}
 			var out struct{ Token string }
-			if err := postJSON(ctx, c, srv.url+"/api/v1/sessions", map[string]string{"user_id": u, "password": benchPassword, "client": "app", "device_id": benchDevice}, http.StatusCreated, &out); err != nil {
+			if err := json.Unmarshal(b, &out); err != nil {
 				return err
 			}
 			tokens.Store(tokenN.Add(1), out.Token)
@@ -90,16 +107,16 @@ func bench(ctx context.Context, args []string, getenv func(string) string, stdou
 		serverCPU += srv.cpu() - srv1
 		clientCPU += procCPU("self") - self1
 	}
-	ceiling, logins := merge(ceilings), merge(storms)
+	ceiling, signIns := merge(ceilings), merge(storms)
 	if ceiling.errors > 0 {
 		return fmt.Errorf("hashing failed %d times: %w", ceiling.errors, ceiling.firstErr)
 	}
 	fmt.Fprintf(stdout, "argon2id m=%d t=%d p=%d ceiling: %.1f hashes/s on %d cores (windows: %s)\n",
 		params.Memory, params.Time, params.Threads, ceiling.rate, runtime.GOMAXPROCS(0), rates(ceilings))
-	fmt.Fprintf(stdout, "logins:        %s (%.0f%% of the hash ceiling; windows: %s)\n", logins, 100*logins.rate/ceiling.rate, rates(storms))
+	fmt.Fprintf(stdout, "logins:        %s (%.0f%% of the hash ceiling; windows: %s)\n", signIns, 100*signIns.rate/ceiling.rate, rates(storms))
 	perOp := func(d time.Duration, n int) float64 { return float64(d.Microseconds()) / 1000 / float64(max(n, 1)) }
 	fmt.Fprintf(stdout, "CPU: %.1f ms per hash in the ceiling; per login %.1f ms in the server, %.2f ms in this client\n",
-		perOp(ceilingCPU, ceiling.ok), perOp(serverCPU, logins.ok), perOp(clientCPU, logins.ok))
+		perOp(ceilingCPU, ceiling.ok), perOp(serverCPU, signIns.ok), perOp(clientCPU, signIns.ok))
 	rssLogin := srv.peakRSS()
 	fmt.Fprintf(stdout, "server peak RSS after the login storm: %.1f MiB\n", float64(rssLogin)/(1<<20))
 
@@ -109,17 +126,19 @@ func bench(ctx context.Context, args []string, getenv func(string) string, stdou
 	if len(toks) == 0 {
 		return errors.New("no login succeeded")
 	}
+	authConns, err := wireConns(srv.url, *authC)
+	if err != nil {
+		return err
+	}
+	defer closeWireConns(authConns)
 	auth := load(ctx, *authC, *dur, func(i, n int) error {
-		req, _ := http.NewRequestWithContext(ctx, "GET", srv.url+"/api/v1/accounts", nil)
-		req.Header.Set("Authorization", "Bearer "+toks[(i*7+n)%len(toks)])
-		resp, err := c.Do(req)
+		h := append(benchHeader[:len(benchHeader):len(benchHeader)], "Authorization", "Bearer "+toks[(i*7+n)%len(toks)])
+		st, b, err := authConns[i].do(ctx, "GET", "/api/v1/accounts", h, nil)
 		if err != nil {
 			return err
 		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("status %d", resp.StatusCode)
+		if st != http.StatusOK {
+			return fmt.Errorf("GET /api/v1/accounts: status %d: %.200s", st, b)
 		}
 		return nil
 	})
@@ -129,6 +148,26 @@ func bench(ctx context.Context, args []string, getenv func(string) string, stdou
 }
 
 const benchPassword = "Bench-Password-2026"
+
+// benchHeader is what the bench's requests carry, as the app's would.
+var benchHeader = []string{"Content-Type", "application/json", "User-Agent", "cardportal-bench"}
+
+func wireConns(url string, n int) ([]*wireConn, error) {
+	cs := make([]*wireConn, n)
+	for i := range cs {
+		var err error
+		if cs[i], err = newWireConn(url, 30*time.Second); err != nil {
+			return nil, err
+		}
+	}
+	return cs, nil
+}
+
+func closeWireConns(cs []*wireConn) {
+	for _, c := range cs {
+		c.close()
+	}
+}
 
 // benchRounds is how many windows the ceiling and the login storm alternate in.
 const benchRounds = 4

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	mrand "math/rand/v2"
 	"net/http"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -28,11 +27,7 @@ func TestApprovalsSurviveSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the program")
 	}
-	bin := filepath.Join(t.TempDir(), "cardportal")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildProgram(t)
 	dir := t.TempDir()
 	env := []string{"CARDPORTAL_NETWORK_SECRET=" + testNetworkSecret}
 	args := []string{"-demo-size", "12", "-velocity-count", "0", "-velocity-amount", "0"}

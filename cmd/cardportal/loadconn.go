@@ -70,40 +70,57 @@ func (wc *wireConn) dial(ctx context.Context) error {
 }
 
 // post sends body, signed for the network interface, to path and returns the
-// status and the answer's body. Any failure closes the connection; the next post
-// dials again.
+// status and the answer's body.
 func (wc *wireConn) post(ctx context.Context, path string, secret, body []byte) (int, []byte, error) {
+	ts := time.Now().Unix()
+	nonce := rand.Text()
+	return wc.do(ctx, "POST", path, []string{
+		"Content-Type", "application/json",
+		network.HeaderTimestamp, strconv.FormatInt(ts, 10),
+		network.HeaderNonce, nonce,
+		network.HeaderSignature, network.Sign(secret, ts, nonce, body),
+	}, body)
+}
+
+// do sends a request with header, a list of name and value pairs, and body (nil for
+// none), and returns the status and the answer's body. Any failure closes the
+// connection; the next request dials again.
+func (wc *wireConn) do(ctx context.Context, method, path string, header []string, body []byte) (int, []byte, error) {
+	if len(header)%2 != 0 {
+		return 0, nil, fmt.Errorf("load: header %q is not name and value pairs", header)
+	}
 	if wc.c == nil {
 		if err := wc.dial(ctx); err != nil {
 			return 0, nil, err
 		}
 	}
-	status, b, keep, err := wc.roundTrip(path, secret, body)
+	status, b, keep, err := wc.roundTrip(method, path, header, body)
 	if err != nil || !keep {
 		wc.close()
 	}
 	return status, b, err
 }
 
-func (wc *wireConn) roundTrip(path string, secret, body []byte) (status int, b []byte, keep bool, err error) {
+func (wc *wireConn) roundTrip(method, path string, header []string, body []byte) (status int, b []byte, keep bool, err error) {
 	if err := wc.c.SetDeadline(time.Now().Add(wc.timeout)); err != nil {
 		return 0, nil, false, err
 	}
-	ts := time.Now().Unix()
-	nonce := rand.Text()
 	w := wc.w
-	w.WriteString("POST ")
+	w.WriteString(method)
+	w.WriteString(" ")
 	w.WriteString(path)
 	w.WriteString(" HTTP/1.1\r\nHost: ")
 	w.WriteString(wc.target.Host)
-	w.WriteString("\r\nContent-Type: application/json\r\nContent-Length: ")
-	w.WriteString(strconv.Itoa(len(body)))
-	w.WriteString("\r\n" + network.HeaderTimestamp + ": ")
-	w.WriteString(strconv.FormatInt(ts, 10))
-	w.WriteString("\r\n" + network.HeaderNonce + ": ")
-	w.WriteString(nonce)
-	w.WriteString("\r\n" + network.HeaderSignature + ": ")
-	w.WriteString(network.Sign(secret, ts, nonce, body))
+	for i := 0; i < len(header); i += 2 {
+		w.WriteString("\r\n")
+		w.WriteString(header[i])
+		w.WriteString(": ")
+		w.WriteString(header[i+1])
+	}
+	if body != nil {
+		w.WriteString("\r\nContent-Length: ")
+		w.WriteString(strconv.Itoa(len(body)))
+	}
 	w.WriteString("\r\n\r\n")
 	w.Write(body)
 	if err := w.Flush(); err != nil {
