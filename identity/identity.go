@@ -111,6 +111,20 @@ type Session struct {
 	MustChangePassword bool
 }
 
+// SessionStart is what a sign-in writes when it starts a session. It is stored in one
+// transaction (SessionStore.StartSession), so no session exists without its sign-in
+// event, and a sign-in costs one commit instead of one per row.
+type SessionStart struct {
+	Session *Session
+	// Events are recorded in order, as EventStore.RecordEvent does, their IDs set.
+	Events []*Event
+	// Device, when not nil, is saved as MFAStore.SaveDevice does, its ID set.
+	Device *Device
+	// ResetAttempts clears the member's lockout counter and any lock, as
+	// MemberStore.ResetPasswordAttempts does: the sign-in proved the password.
+	ResetAttempts bool
+}
+
 // Alive reports whether the session may still be used at now.
 func (s Session) Alive(now time.Time) bool {
 	return s.RevokedAt.IsZero() && now.Before(s.ExpiresAt) && now.Before(s.LastSeenAt.Add(s.IdleTimeout))
@@ -210,8 +224,10 @@ type MemberStore interface {
 
 // SessionStore keeps sessions. Any instance may read a session another one made.
 type SessionStore interface {
-	// CreateSession stores s and sets s.ID.
-	CreateSession(ctx context.Context, s *Session) error
+	// StartSession stores st.Session, setting its ID, and in the same transaction the
+	// rest of st: either all of it is stored or none. Returns NotFound if
+	// st.ResetAttempts names an unknown member.
+	StartSession(ctx context.Context, st SessionStart) error
 	// SessionByTokenHash returns the session. Returns NotFound.
 	SessionByTokenHash(ctx context.Context, hash []byte) (Session, error)
 	// TouchSession records activity at now.

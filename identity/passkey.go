@@ -533,19 +533,18 @@ func (s *Service) PasskeySignIn(ctx context.Context, tok Token, response []byte,
 		s.record(ctx, &Event{MemberID: m.ID, Kind: EventSignInLocked, Detail: "passkey"}, src)
 		return LoginResult{}, &cp.Error{Op: op, Kind: cp.Locked, Msg: "signin.locked", Until: att.LockedUntil}
 	}
-	if err := s.store.ResetPasswordAttempts(ctx, m.ID); err != nil {
-		return LoginResult{}, cp.E(op, cp.Internal, "", err)
-	}
 	risk, dev, err := s.risk(ctx, m, src)
 	if err != nil {
 		return LoginResult{}, cp.E(op, cp.Internal, "", err)
 	}
-	s.touchDevice(ctx, m, dev, src, false)
-	tok2, sess, err := s.startSession(ctx, m.ID, src)
+	tok2, sess, err := s.startSession(ctx, m.ID, src, SessionStart{
+		Events:        []*Event{s.event(m.ID, EventSignInOK, "passkey", src)},
+		Device:        s.device(m.ID, dev, src, false),
+		ResetAttempts: true,
+	})
 	if err != nil {
 		return LoginResult{}, cp.E(op, cp.Internal, "", err)
 	}
-	s.record(ctx, &Event{MemberID: m.ID, Kind: EventSignInOK, Detail: "passkey"}, src)
 	if !risk.KnownDevice {
 		s.send(ctx, m, "newdevice", "device", truncate(src.UserAgent, 120), "ip", src.IP,
 			"time", locale.Negotiate(m.Locale, "").DateTime(s.now(), time.UTC))

@@ -182,10 +182,11 @@ func (s *Service) ChangePassword(ctx context.Context, sess Session, in PasswordC
 		return "", sess, nil
 	}
 	src.Client = sess.Client
-	tok, fresh, err := s.startSession(ctx, sess.MemberID, src)
+	tok, fresh, err := s.startSession(ctx, sess.MemberID, src, SessionStart{
+		Events: []*Event{s.event(sess.MemberID, EventSignInOK, "", src)},
+	})
 	if err != nil {
 		return "", Session{}, cp.E(op, cp.Internal, "", err)
 	}
-	s.record(ctx, &Event{MemberID: sess.MemberID, Kind: EventSignInOK}, src)
 	return tok, fresh, nil
 }

@@ -428,12 +428,12 @@ func (s *Service) Register(ctx context.Context, flow Token, in Credentials, src 
 	if err := s.store.DeleteFlow(ctx, f.TokenHash); err != nil {
 		s.log.ErrorContext(ctx, "delete registration flow", "err", err)
 	}
+	// The member exists from here on, whether or not the first session starts.
 	s.record(ctx, &Event{MemberID: m.ID, Kind: EventRegistered}, src)
+	s.send(ctx, m, "registered", "last", ch.CardLast, "userid", m.UserID)
 	// The device that just proved the card is the member's: it starts out trusted
 	// (SPEC ID7), so signing in again from it does not ask for a second factor.
-	s.touchDevice(ctx, m, nil, src, true)
-	s.send(ctx, m, "registered", "last", ch.CardLast, "userid", m.UserID)
-	tok, sess, err := s.startSession(ctx, m.ID, src)
+	tok, sess, err := s.startSession(ctx, m.ID, src, SessionStart{Device: s.device(m.ID, nil, src, true)})
 	if err != nil {
 		return Member{}, "", Session{}, cp.E(op, cp.Internal, "", err)
 	}
@@ -527,12 +527,10 @@ func (s *Service) Login(ctx context.Context, userID, password string, src Source
 		}
 		return fail(cp.Unauthenticated, "signin.invalid", time.Time{})
 	}
-	if err := s.store.ResetPasswordAttempts(ctx, m.ID); err != nil {
-		return LoginResult{}, cp.E(op, cp.Internal, "", err)
-	}
 	if rehash {
 		s.rehash(ctx, m, pw, src)
 	}
+	// afterPassword clears the lockout counter.
 	return s.afterPassword(ctx, op, m, src)
 }
 
@@ -550,8 +548,9 @@ func (s *Service) rehash(ctx context.Context, m Member, pw []byte, src Source) {
 	s.record(ctx, &Event{MemberID: m.ID, Kind: EventRehashed}, src)
 }
 
-// startSession issues a fresh token, so no token chosen before sign-in survives it.
-func (s *Service) startSession(ctx context.Context, id MemberID, src Source) (Token, Session, error) {
+// startSession issues a fresh token, so no token chosen before sign-in survives it,
+// and stores the session with the rest of st in one transaction.
+func (s *Service) startSession(ctx context.Context, id MemberID, src Source, st SessionStart) (Token, Session, error) {
 	tok, err := newToken()
 	if err != nil {
 		return "", Session{}, err
@@ -572,9 +571,10 @@ func (s *Service) startSession(ctx context.Context, id MemberID, src Source) (To
 		return "", Session{}, err
 	}
 	if sess.MustChangePassword {
-		s.record(ctx, &Event{MemberID: id, Kind: EventPasswordExpired}, src)
+		st.Events = append([]*Event{s.event(id, EventPasswordExpired, "", src)}, st.Events...)
 	}
-	if err := s.store.CreateSession(ctx, &sess); err != nil {
+	st.Session = &sess
+	if err := s.store.StartSession(ctx, st); err != nil {
 		return "", Session{}, err
 	}
 	return tok, sess, nil
@@ -699,12 +699,23 @@ func (s *Service) Member(ctx context.Context, id MemberID) (Member, error) {
 // record appends a security event; the history must not make a sign-in fail, so errors
 // are logged, not returned.
 func (s *Service) record(ctx context.Context, e *Event, src Source) {
-	e.At = s.now()
-	e.IP = src.IP
-	e.UserAgent = truncate(src.UserAgent, 300)
+	s.stamp(e, src)
 	if err := s.store.RecordEvent(ctx, e); err != nil {
 		s.log.ErrorContext(ctx, "record security event", "kind", e.Kind, "err", err)
 	}
+}
+
+// stamp sets when and from where e happened.
+func (s *Service) stamp(e *Event, src Source) *Event {
+	e.At = s.now()
+	e.IP = src.IP
+	e.UserAgent = truncate(src.UserAgent, 300)
+	return e
+}
+
+// event is a security event happening now, from src, for a SessionStart.
+func (s *Service) event(id MemberID, kind EventKind, detail string, src Source) *Event {
+	return s.stamp(&Event{MemberID: id, Kind: kind, Detail: detail}, src)
 }
 
 // send notifies the member by email in their language. A notice that cannot be sent is

@@ -60,13 +60,19 @@ func (s *Service) afterPassword(ctx context.Context, op string, m Member, src So
 	}
 	reasons := Assess(risk)
 	if len(reasons) == 0 {
-		s.touchDevice(ctx, m, dev, src, false)
-		tok, sess, err := s.startSession(ctx, m.ID, src)
+		tok, sess, err := s.startSession(ctx, m.ID, src, SessionStart{
+			Events:        []*Event{s.event(m.ID, EventSignInOK, "", src)},
+			Device:        s.device(m.ID, dev, src, false),
+			ResetAttempts: true,
+		})
 		if err != nil {
 			return LoginResult{}, cp.E(op, cp.Internal, "", err)
 		}
-		s.record(ctx, &Event{MemberID: m.ID, Kind: EventSignInOK}, src)
 		return LoginResult{Member: m, Token: tok, Session: sess}, nil
+	}
+	// The password was right even though a second factor is still due.
+	if err := s.store.ResetPasswordAttempts(ctx, m.ID); err != nil {
+		return LoginResult{}, cp.E(op, cp.Internal, "", err)
 	}
 	ch, err := s.startStepUp(ctx, m, reasons, src)
 	if err != nil {
@@ -122,24 +128,24 @@ func (s *Service) risk(ctx context.Context, m Member, src Source) (Risk, *Device
 	return r, dev, nil
 }
 
-// touchDevice records a successful sign-in from the request's device; trust starts or
-// renews the trust period. A failure here must not fail the sign-in.
-func (s *Service) touchDevice(ctx context.Context, m Member, dev *Device, src Source, trust bool) {
+// device is the record of a successful sign-in from the request's device, to save
+// with its session (nil when the request names no device). dev is the stored record,
+// if any: its trust carries over unless it was revoked; trust starts or renews the
+// trust period.
+func (s *Service) device(id MemberID, dev *Device, src Source, trust bool) *Device {
 	h := deviceHash(src.DeviceID)
 	if h == nil {
-		return
+		return nil
 	}
 	now := s.now()
-	d := Device{MemberID: m.ID, IDHash: h, Label: truncate(src.UserAgent, 200), FirstSeen: now, LastSeen: now}
+	d := &Device{MemberID: id, IDHash: h, Label: truncate(src.UserAgent, 200), FirstSeen: now, LastSeen: now}
 	if dev != nil && dev.RevokedAt.IsZero() {
 		d.TrustedUntil = dev.TrustedUntil
 	}
 	if trust {
 		d.TrustedUntil = now.Add(s.cfg.MFA.TrustFor)
 	}
-	if err := s.store.SaveDevice(ctx, &d); err != nil {
-		s.log.ErrorContext(ctx, "save device", "member", m.ID, "err", err)
-	}
+	return d
 }
 
 func (s *Service) startStepUp(ctx context.Context, m Member, reasons []Reason, src Source) (*Challenge, error) {
@@ -370,12 +376,13 @@ func (s *Service) CompleteSignIn(ctx context.Context, tok Token, factor Factor, 
 			dev = &d
 		}
 	}
-	s.touchDevice(ctx, m, dev, src, trust)
-	tok2, sess, err := s.startSession(ctx, m.ID, src)
+	tok2, sess, err := s.startSession(ctx, m.ID, src, SessionStart{
+		Events: []*Event{s.event(m.ID, EventSignInOK, "factor:"+string(factor), src)},
+		Device: s.device(m.ID, dev, src, trust),
+	})
 	if err != nil {
 		return LoginResult{}, cp.E(op, cp.Internal, "", err)
 	}
-	s.record(ctx, &Event{MemberID: m.ID, Kind: EventSignInOK, Detail: "factor:" + string(factor)}, src)
 	for _, r := range f.Reasons {
 		if r == ReasonNewDevice {
 			loc := locale.Negotiate(m.Locale, "")

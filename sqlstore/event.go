@@ -11,8 +11,12 @@ import (
 
 // RecordEvent appends e and sets e.ID.
 func (s *Store) RecordEvent(ctx context.Context, e *identity.Event) error {
-	const op = "sqlstore.RecordEvent"
-	err := s.write.QueryRowContext(ctx, `
+	return recordEvent(ctx, "sqlstore.RecordEvent", s.write, e)
+}
+
+// recordEvent inserts e through q, which may be a transaction that writes more.
+func recordEvent(ctx context.Context, op string, q queryRower, e *identity.Event) error {
+	err := q.QueryRowContext(ctx, `
 INSERT INTO security_events (member_id, kind, at, ip, user_agent, detail)
 VALUES ($1, $2, $3, $4, $5, $6)
 RETURNING id`,

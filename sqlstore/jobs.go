@@ -18,9 +18,14 @@ var _ jobs.Store = (*Store)(nil)
 // jobColumns is the column list every job query reads, in scanJob's order.
 const jobColumns = `id, kind, payload, run_at, attempts, max_attempts, state, last_error, dedupe_key, lease_until, created_at, updated_at`
 
-// queryRower is what insertJob needs of a *sql.DB or *sql.Tx.
+// queryRower and execer are what the statements shared between a single write and a
+// transaction need of a *sql.DB or *sql.Tx.
 type queryRower interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
 // EnqueueJob stores j as pending; see jobs.Store.

@@ -192,8 +192,13 @@ func (s *Store) BeginPasswordAttempt(ctx context.Context, id identity.MemberID, 
 
 // ResetPasswordAttempts clears the counter and any lock. Returns NotFound.
 func (s *Store) ResetPasswordAttempts(ctx context.Context, id identity.MemberID) error {
-	const op = "sqlstore.ResetPasswordAttempts"
-	res, err := s.write.ExecContext(ctx, `UPDATE members SET failed_count = 0, locked_until = 0 WHERE id = $1`, int64(id))
+	return resetAttempts(ctx, "sqlstore.ResetPasswordAttempts", s.write, id)
+}
+
+// resetAttempts clears the counter through e, which may be a transaction that writes
+// more.
+func resetAttempts(ctx context.Context, op string, e execer, id identity.MemberID) error {
+	res, err := e.ExecContext(ctx, `UPDATE members SET failed_count = 0, locked_until = 0 WHERE id = $1`, int64(id))
 	if err != nil {
 		return cp.E(op, cp.Internal, "", err)
 	}

@@ -46,8 +46,12 @@ func (s *Store) DeviceByHash(ctx context.Context, member identity.MemberID, hash
 // SaveDevice upserts the member's device by (member, id hash) in one statement, so two
 // sign-ins from the same new device at once still make one row.
 func (s *Store) SaveDevice(ctx context.Context, d *identity.Device) error {
-	const op = "sqlstore.SaveDevice"
-	err := s.write.QueryRowContext(ctx, `
+	return saveDevice(ctx, "sqlstore.SaveDevice", s.write, d)
+}
+
+// saveDevice upserts d through q, which may be a transaction that writes more.
+func saveDevice(ctx context.Context, op string, q queryRower, d *identity.Device) error {
+	err := q.QueryRowContext(ctx, `
 INSERT INTO devices (member_id, id_hash, label, first_seen, last_seen, trusted_until, revoked_at)
 VALUES ($1, $2, $3, $4, $5, $6, 0)
 ON CONFLICT (member_id, id_hash) DO UPDATE SET

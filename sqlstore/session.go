@@ -2,16 +2,46 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"time"
 
 	cp "github.com/cardportal/cardportal"
 	"github.com/cardportal/cardportal/identity"
 )
 
-// CreateSession stores s and sets s.ID. The idle timeout is kept in whole seconds.
-func (s *Store) CreateSession(ctx context.Context, sess *identity.Session) error {
-	const op = "sqlstore.CreateSession"
-	err := s.write.QueryRowContext(ctx, `
+// StartSession stores st in one transaction; see identity.SessionStore. The idle
+// timeout is kept in whole seconds.
+func (s *Store) StartSession(ctx context.Context, st identity.SessionStart) error {
+	const op = "sqlstore.StartSession"
+	if st.Session == nil {
+		return cp.E(op, cp.Invalid, "", errors.New("no session to start"))
+	}
+	return s.inTx(ctx, op, func(tx *sql.Tx) error {
+		if st.ResetAttempts {
+			if err := resetAttempts(ctx, op, tx, st.Session.MemberID); err != nil {
+				return err
+			}
+		}
+		if st.Device != nil {
+			if err := saveDevice(ctx, op, tx, st.Device); err != nil {
+				return err
+			}
+		}
+		if err := s.insertSession(ctx, op, tx, st.Session); err != nil {
+			return err
+		}
+		for _, e := range st.Events {
+			if err := recordEvent(ctx, op, tx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (s *Store) insertSession(ctx context.Context, op string, tx *sql.Tx, sess *identity.Session) error {
+	err := tx.QueryRowContext(ctx, `
 INSERT INTO sessions (token_hash, member_id, client, created_at, last_seen_at, expires_at,
                       idle_seconds, ip, user_agent, revoked_at, must_change_password)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)

@@ -78,7 +78,7 @@ func testPasswordChange(t *testing.T, s Store, _ *sql.DB) {
 			Client: identity.Web, CreatedAt: Base, LastSeenAt: Base, ExpiresAt: Base.Add(time.Hour),
 			IdleTimeout: 15 * time.Minute, MustChangePassword: must,
 		}
-		if err := s.CreateSession(ctx, &sess); err != nil {
+		if err := s.StartSession(ctx, identity.SessionStart{Session: &sess}); err != nil {
 			t.Fatal(err)
 		}
 		got, err := s.SessionByTokenHash(ctx, sess.TokenHash)

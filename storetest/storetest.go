@@ -82,6 +82,7 @@ func Run(t *testing.T, open Open) {
 		{"LockoutConcurrent", func(t *testing.T, s Store, _ *sql.DB) { ConcurrentLockout(t, s) }},
 		{"Purge", func(t *testing.T, s Store, _ *sql.DB) { RunPurge(t, s, s) }},
 		{"Sessions", testSessions},
+		{"StartSession", testStartSession}, // session.go
 		{"Events", testEvents},
 		{"Throttle", testThrottle},
 		{"ThrottleConcurrent", testThrottleConcurrent},
@@ -601,11 +602,11 @@ func testSessions(t *testing.T, s Store, _ *sql.DB) {
 			CreatedAt: created, LastSeenAt: created, ExpiresAt: created.Add(life), IdleTimeout: 15 * time.Minute,
 			IP: "192.0.2.1", UserAgent: "test/" + token,
 		}
-		if err := s.CreateSession(ctx, &sess); err != nil {
-			t.Fatalf("CreateSession(%s): %v", token, err)
+		if err := s.StartSession(ctx, identity.SessionStart{Session: &sess}); err != nil {
+			t.Fatalf("StartSession(%s): %v", token, err)
 		}
 		if sess.ID == 0 {
-			t.Fatalf("CreateSession(%s) left ID 0", token)
+			t.Fatalf("StartSession(%s) left ID 0", token)
 		}
 		return sess
 	}
