@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	cp "github.com/cardportal/cardportal"
@@ -48,7 +47,7 @@ SELECT kind, email, sms, push, amount, days FROM alert_prefs WHERE member_id = $
 // SetAlertPrefs writes the given settings in one transaction.
 func (s *Store) SetAlertPrefs(ctx context.Context, member identity.MemberID, settings map[alerts.Kind]alerts.Setting, at time.Time) error {
 	const op = "sqlstore.SetAlertPrefs"
-	return s.inTx(ctx, op, func(tx *sql.Tx) error {
+	return s.inTx(ctx, op, func(tx *poolTx) error {
 		var exists bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM members WHERE id = $1)`, int64(member)).Scan(&exists); err != nil {
 			return cp.E(op, cp.Internal, "", err)
@@ -189,7 +188,7 @@ func (s *Store) Alertees(ctx context.Context, cardIDs []int64) (map[int64][]iden
 	return out, nil
 }
 
-func cardAlertees(ctx context.Context, tx *readTx, cardID int64) ([]identity.MemberID, error) {
+func cardAlertees(ctx context.Context, tx *poolTx, cardID int64) ([]identity.MemberID, error) {
 	rows, err := tx.QueryContext(ctx, `
 SELECT m.id
   FROM cards c

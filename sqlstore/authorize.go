@@ -48,21 +48,19 @@ const (
 type authJob struct {
 	ctx     context.Context
 	account int64
-	fn      func(tx *batchTx) error
+	fn      func(tx *poolTx) error
 	done    chan error
 }
 
 type committer struct {
-	s     *Store
-	jobs  chan authJob
-	stmts *txStmts
+	s    *Store
+	jobs chan authJob
 }
 
 type committers struct {
-	list  []*committer
-	stmts *txStmts
-	stop  chan struct{}
-	wg    sync.WaitGroup
+	list []*committer
+	stop chan struct{}
+	wg   sync.WaitGroup
 }
 
 // authCommitters is keyed by Store rather than a field of it, so the shared Store
@@ -77,20 +75,13 @@ func (s *Store) committers() *committers {
 	defer authCommittersMu.Unlock()
 	c, ok := authCommitters[s]
 	if !ok {
-		// pgx keeps its own statement cache per connection; a *sql.Stmt prepared on the
-		// pool would be prepared again on each transaction's connection, a round trip
-		// per statement. So only SQLite gets the cache.
-		var stmts *txStmts
-		if s.d.Name != "postgres" {
-			stmts = &txStmts{db: s.write, stmts: map[string]*sql.Stmt{}}
-		}
-		c = &committers{stop: make(chan struct{}), stmts: stmts}
+		c = &committers{stop: make(chan struct{})}
 		n := 1
 		if s.d.Name == "postgres" {
 			n = pgCommitters
 		}
 		for range n {
-			cm := &committer{s: s, jobs: make(chan authJob, maxBatch*4), stmts: c.stmts}
+			cm := &committer{s: s, jobs: make(chan authJob, maxBatch*4)}
 			c.list = append(c.list, cm)
 			c.wg.Add(1)
 			go func() { defer c.wg.Done(); cm.loop(c.stop) }()
@@ -110,7 +101,6 @@ func (s *Store) StopCommitters() {
 	if ok {
 		close(c.stop)
 		c.wg.Wait()
-		c.stmts.close()
 	}
 }
 
@@ -120,7 +110,7 @@ func (s *Store) StopCommitters() {
 // Two instances deciding the same new message id at once both find it new; the
 // second's insert then fails on a unique key and rolls back. inBatch runs such a
 // message once more, and it finds the first one's answer.
-func (s *Store) inBatch(ctx context.Context, accountID int64, fn func(tx *batchTx) error) error {
+func (s *Store) inBatch(ctx context.Context, accountID int64, fn func(tx *poolTx) error) error {
 	err := s.inBatchOnce(ctx, accountID, fn)
 	if err != nil && s.d.IsUniqueViolation(err, "", "") {
 		err = s.inBatchOnce(ctx, accountID, fn)
@@ -128,7 +118,7 @@ func (s *Store) inBatch(ctx context.Context, accountID int64, fn func(tx *batchT
 	return err
 }
 
-func (s *Store) inBatchOnce(ctx context.Context, accountID int64, fn func(tx *batchTx) error) error {
+func (s *Store) inBatchOnce(ctx context.Context, accountID int64, fn func(tx *poolTx) error) error {
 	cs := s.committers()
 	cm := cs.list[int(uint64(accountID)%uint64(len(cs.list)))]
 	j := authJob{ctx: ctx, account: accountID, fn: fn, done: make(chan error, 1)}
@@ -179,7 +169,6 @@ func (c *committer) loop(stop chan struct{}) {
 			runtime.Gosched()
 		}
 		c.commit(batch)
-		c.stmts.prepareMissing()
 	}
 }
 
@@ -209,103 +198,24 @@ func (c *committer) run(jobs []authJob) error {
 	const op = "sqlstore.commit"
 	// The batch's own context: one caller giving up must not abort the others.
 	ctx := context.Background()
-	tx, err := c.s.write.BeginTx(ctx, nil)
+	tx, err := c.s.write.begin(ctx)
 	if err != nil {
 		return cp.E(op, cp.Internal, "", err)
 	}
-	bt := &batchTx{tx: tx, stmts: c.stmts}
 	for _, j := range jobs {
 		err := j.ctx.Err()
 		if err == nil {
-			err = j.fn(bt)
+			err = j.fn(tx)
 		}
 		if err != nil {
-			_ = tx.Rollback()
+			tx.done(ctx)
 			return err
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	if err := tx.commit(ctx); err != nil {
 		return cp.E(op, cp.Internal, "", err)
 	}
 	return nil
-}
-
-// batchTx runs a batch's statements through statements prepared once on the write
-// pool: modernc's SQLite parses the text of every unprepared statement, which was
-// most of a decision's cost.
-type batchTx struct {
-	tx    *sql.Tx
-	stmts *txStmts
-}
-
-func (b *batchTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if st := b.stmts.get(query); st != nil {
-		return b.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
-	}
-	return b.tx.ExecContext(ctx, query, args...)
-}
-
-func (b *batchTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	if st := b.stmts.get(query); st != nil {
-		return b.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
-	}
-	return b.tx.QueryRowContext(ctx, query, args...)
-}
-
-// txStmts caches prepared statements by text; the texts are the constants of this
-// file, so the cache stays small. A statement is never prepared inside a batch: on
-// SQLite the batch's transaction holds the only write connection, which Prepare
-// would wait for for ever. get notes the texts it lacks, and the committer prepares
-// them between batches.
-type txStmts struct {
-	db      *sql.DB
-	mu      sync.Mutex
-	stmts   map[string]*sql.Stmt
-	missing map[string]bool
-}
-
-func (t *txStmts) get(query string) *sql.Stmt {
-	if t == nil {
-		return nil
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	st, ok := t.stmts[query]
-	if !ok && len(t.missing) < maxCachedStmts {
-		if t.missing == nil {
-			t.missing = map[string]bool{}
-		}
-		t.missing[query] = true
-	}
-	return st
-}
-
-// prepareMissing prepares the statements get lacked; it must run outside any
-// transaction on the write pool.
-func (t *txStmts) prepareMissing() {
-	if t == nil {
-		return
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for q := range t.missing {
-		if st, err := t.db.Prepare(q); err == nil && t.stmts != nil {
-			t.stmts[q] = st
-		}
-	}
-	t.missing = nil
-}
-
-func (t *txStmts) close() {
-	if t == nil {
-		return
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for _, st := range t.stmts {
-		st.Close()
-	}
-	t.stmts = nil
 }
 
 // CardByFingerprint returns the immutable facts of a card.
@@ -333,7 +243,7 @@ SELECT c.id, c.account_id, c.exp_month, c.exp_year, p.code, a.currency
 // its answer by storeAnswer at the end of the same transaction: should two
 // instances decide the same new id at once, the second insert fails on the primary
 // key, its transaction rolls back, and the network's resend finds the first answer.
-func (s *Store) storedAnswer(ctx context.Context, tx *batchTx, op string, msg authorize.Message) (authorize.Answer, bool, error) {
+func (s *Store) storedAnswer(ctx context.Context, tx *poolTx, op string, msg authorize.Message) (authorize.Answer, bool, error) {
 	var (
 		kind, response string
 		digest         []byte
@@ -363,7 +273,7 @@ func storedResponse(op string, msg authorize.Message, kind string, digest []byte
 	return a, true, nil
 }
 
-func (s *Store) storeAnswer(ctx context.Context, tx *batchTx, op string, msg authorize.Message, a authorize.Answer) error {
+func (s *Store) storeAnswer(ctx context.Context, tx *poolTx, op string, msg authorize.Message, a authorize.Answer) error {
 	b, err := json.Marshal(a)
 	if err != nil {
 		return cp.E(op, cp.Internal, "", err)
@@ -379,13 +289,13 @@ INSERT INTO network_messages (message_id, kind, digest, received_at, response) V
 
 // lockAccount takes the account's row lock for the rest of the transaction (on
 // PostgreSQL; SQLite's writer is alone anyway).
-func (s *Store) lockAccount(ctx context.Context, tx *batchTx, accountID int64) error {
+func (s *Store) lockAccount(ctx context.Context, tx *poolTx, accountID int64) error {
 	var limit int64
 	return tx.QueryRowContext(ctx, `SELECT credit_limit FROM accounts WHERE id = $1`+s.d.LockSuffix, accountID).Scan(&limit)
 }
 
 // insertPosting writes a ledger entry the authorisation logic has already checked.
-func insertPosting(ctx context.Context, tx *batchTx, e account.Entry) (int64, error) {
+func insertPosting(ctx context.Context, tx *poolTx, e account.Entry) (int64, error) {
 	var id int64
 	err := tx.QueryRowContext(ctx, `
 INSERT INTO postings (account_id, amount, kind, description, posted_at, idempotency_key,
@@ -398,7 +308,7 @@ RETURNING id`,
 	return id, err
 }
 
-func releasePosting(ctx context.Context, tx *batchTx, postingID int64) error {
+func releasePosting(ctx context.Context, tx *poolTx, postingID int64) error {
 	_, err := tx.ExecContext(ctx, `UPDATE postings SET status = 'released' WHERE id = $1 AND status = 'pending'`, postingID)
 	return err
 }
@@ -416,7 +326,7 @@ func (s *Store) Authorise(ctx context.Context, msg authorize.Message, ref author
 	decide func(authorize.Snapshot) authorize.Decision) (authorize.Answer, error) {
 	const op = "sqlstore.Authorise"
 	var out authorize.Answer
-	err := s.inBatch(ctx, ref.AccountID, func(tx *batchTx) error {
+	err := s.inBatch(ctx, ref.AccountID, func(tx *poolTx) error {
 		var (
 			a    authorize.Answer
 			done bool
@@ -451,7 +361,7 @@ func (s *Store) Authorise(ctx context.Context, msg authorize.Message, ref author
 
 // lockWithAnswer takes the account's row lock (PostgreSQL) and, in the same
 // statement, looks for an earlier answer to msg, like storedAnswer.
-func (s *Store) lockWithAnswer(ctx context.Context, tx *batchTx, op string, msg authorize.Message, accountID int64) (authorize.Answer, bool, error) {
+func (s *Store) lockWithAnswer(ctx context.Context, tx *poolTx, op string, msg authorize.Message, accountID int64) (authorize.Answer, bool, error) {
 	var (
 		limit          int64
 		kind, response sql.NullString
@@ -473,7 +383,7 @@ SELECT a.credit_limit, n.kind, n.digest, n.response
 // authorise decides the message with the account locked (PostgreSQL: by the
 // caller's lockWithAnswer). stored reports that the answer was written with the
 // approval.
-func (s *Store) authorise(ctx context.Context, tx *batchTx, msg authorize.Message, ref authorize.CardRef, since time.Time, hold authorize.Hold,
+func (s *Store) authorise(ctx context.Context, tx *poolTx, msg authorize.Message, ref authorize.CardRef, since time.Time, hold authorize.Hold,
 	decide func(authorize.Snapshot) authorize.Decision) (a authorize.Answer, stored bool, err error) {
 	const op = "sqlstore.Authorise"
 	// The lock was a statement of its own: on PostgreSQL a statement that waited for
@@ -551,7 +461,7 @@ VALUES ($1, $2, $3, $4, $5, $5, $6, 'open', $7, $8)`,
 
 // approveInOne writes an approval's hold, its authorisation and the answer in one
 // statement (PostgreSQL's data-modifying WITH).
-func (s *Store) approveInOne(ctx context.Context, tx *batchTx, msg authorize.Message, ref authorize.CardRef, hold authorize.Hold, a authorize.Answer) error {
+func (s *Store) approveInOne(ctx context.Context, tx *poolTx, msg authorize.Message, ref authorize.CardRef, hold authorize.Hold, a authorize.Answer) error {
 	b, err := json.Marshal(a)
 	if err != nil {
 		return err
@@ -583,7 +493,7 @@ type openAuth struct {
 	entry                     account.Entry // the hold's posting, to place a smaller one
 }
 
-func (s *Store) findAuth(ctx context.Context, tx *batchTx, originalID string, cardID int64) (openAuth, error) {
+func (s *Store) findAuth(ctx context.Context, tx *poolTx, originalID string, cardID int64) (openAuth, error) {
 	var o openAuth
 	var kind, channel string
 	var postedAt int64
@@ -604,7 +514,7 @@ SELECT au.id, au.posting_id, au.open_amount, au.status,
 func (s *Store) Reverse(ctx context.Context, msg authorize.Message, ref authorize.CardRef, originalID string, amount int64) (authorize.Answer, error) {
 	const op = "sqlstore.Reverse"
 	var out authorize.Answer
-	err := s.inBatch(ctx, ref.AccountID, func(tx *batchTx) error {
+	err := s.inBatch(ctx, ref.AccountID, func(tx *poolTx) error {
 		a, done, err := s.storedAnswer(ctx, tx, op, msg)
 		if done || err != nil {
 			out = a
@@ -633,7 +543,7 @@ func (s *Store) Reverse(ctx context.Context, msg authorize.Message, ref authoriz
 // reduceHold releases amount (0 or at least what is open: all) of an open hold. A
 // partial release replaces the hold's posting by one for what stays held, under the
 // key "auth:<original>:<reversal id>", so posted amounts never change.
-func (s *Store) reduceHold(ctx context.Context, tx *batchTx, o openAuth, amount int64, reversalID string) error {
+func (s *Store) reduceHold(ctx context.Context, tx *poolTx, o openAuth, amount int64, reversalID string) error {
 	if err := releasePosting(ctx, tx, o.postingID); err != nil {
 		return err
 	}
@@ -661,7 +571,7 @@ func (s *Store) reduceHold(ctx context.Context, tx *batchTx, o openAuth, amount 
 func (s *Store) Present(ctx context.Context, msg authorize.Message, ref authorize.CardRef, originalID string, e account.Entry) (authorize.Answer, error) {
 	const op = "sqlstore.Present"
 	var out authorize.Answer
-	err := s.inBatch(ctx, ref.AccountID, func(tx *batchTx) error {
+	err := s.inBatch(ctx, ref.AccountID, func(tx *poolTx) error {
 		a, done, err := s.storedAnswer(ctx, tx, op, msg)
 		if done || err != nil {
 			out = a
@@ -707,7 +617,7 @@ func (s *Store) Present(ctx context.Context, msg authorize.Message, ref authoriz
 func (s *Store) ExpireHolds(ctx context.Context, now time.Time) (int64, error) {
 	const op = "sqlstore.ExpireHolds"
 	var n int64
-	err := s.inTx(ctx, op, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, op, func(tx *poolTx) error {
 		_, err := tx.ExecContext(ctx, `
 UPDATE postings SET status = 'released'
  WHERE status = 'pending'

@@ -134,7 +134,7 @@ func (s *Store) SetCardState(ctx context.Context, cardID int64, from, to card.St
 func (s *Store) ReplaceCard(ctx context.Context, oldID int64, from card.State, nc cardservice.NewCard) (int64, error) {
 	const op = "sqlstore.ReplaceCard"
 	var newID int64
-	err := s.inTx(ctx, op, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, op, func(tx *poolTx) error {
 		var accountID, holderID int64
 		err := tx.QueryRowContext(ctx, `
 UPDATE cards SET state = $1 WHERE id = $2 AND state = $3
@@ -169,7 +169,7 @@ RETURNING id`,
 // SetPINValue stores a card's PIN verification value, replacing any previous one.
 func (s *Store) SetPINValue(ctx context.Context, cardID int64, value []byte, at time.Time) error {
 	const op = "sqlstore.SetPINValue"
-	return s.inTx(ctx, op, func(tx *sql.Tx) error {
+	return s.inTx(ctx, op, func(tx *poolTx) error {
 		var exists bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM cards WHERE id = $1)`, cardID).Scan(&exists); err != nil {
 			return cp.E(op, cp.Internal, "", err)

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	cp "github.com/cardportal/cardportal"
@@ -58,7 +57,7 @@ func (s *Store) ConfirmContact(ctx context.Context, member identity.MemberID, ch
 	if channel == identity.ContactPhone {
 		col, addr = "phone_verified_at", "phone"
 	}
-	return s.inTx(ctx, op, func(tx *sql.Tx) error {
+	return s.inTx(ctx, op, func(tx *poolTx) error {
 		var address string
 		var change bool
 		err := tx.QueryRowContext(ctx, `DELETE FROM contact_codes WHERE member_id = $1 AND channel = $2 RETURNING address, is_change`,

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	cp "github.com/cardportal/cardportal"
@@ -37,7 +36,7 @@ func scanMessage(r scanner) (notify.Message, error) {
 func (s *Store) QueueOutbox(ctx context.Context, m *notify.Message, newJob func(id int64) jobs.Job, now time.Time) (jobs.Job, error) {
 	const op = "sqlstore.QueueOutbox"
 	var j jobs.Job
-	err := s.inTx(ctx, op, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, op, func(tx *poolTx) error {
 		var id int64
 		if err := tx.QueryRowContext(ctx, `
 INSERT INTO outbox (member_id, channel, recipient, kind, subject, body, created_at, delivery_state)

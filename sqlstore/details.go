@@ -61,7 +61,7 @@ SELECT h.id, h.name, COALESCE(b.line1, ''), COALESCE(b.line2, ''), COALESCE(b.ci
 // SetMemberAddress replaces (or creates) the billing address of the member's holder.
 func (s *Store) SetMemberAddress(ctx context.Context, member identity.MemberID, a issuer.Address, at time.Time) error {
 	const op = "sqlstore.SetMemberAddress"
-	return s.inTx(ctx, op, func(tx *sql.Tx) error {
+	return s.inTx(ctx, op, func(tx *poolTx) error {
 		var holder int64
 		err := tx.QueryRowContext(ctx, `SELECT cardholder_id FROM members WHERE id = $1`, int64(member)).Scan(&holder)
 		if errors.Is(err, sql.ErrNoRows) {

@@ -37,7 +37,7 @@ func (s *Store) LoadIssuer(ctx context.Context, d issuer.Dataset) error {
 		}
 	}
 	addressed := holdersWithAddress(d)
-	return s.inTx(ctx, op, func(tx *sql.Tx) error {
+	return s.inTx(ctx, op, func(tx *poolTx) error {
 		var exists bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM products)`).Scan(&exists); err != nil {
 			return cp.E(op, cp.Internal, "", err)
@@ -88,7 +88,7 @@ func (s *Store) LoadIssuer(ctx context.Context, d issuer.Dataset) error {
 			{"statements", statementLoadColumns, len(d.Statements), func(i int) []any { return statementLoadRow(d.Statements[i]) }}, // sqlstore/statements.go
 		}
 		for _, st := range steps {
-			if err := s.insertRows(ctx, tx, st.table, st.cols, st.n, st.row); err != nil {
+			if err := s.insertRows(ctx, tx.tx, st.table, st.cols, st.n, st.row); err != nil {
 				if s.d.IsUniqueViolation(err, "", "") {
 					return cp.E(op, cp.Conflict, "", err)
 				}
@@ -96,7 +96,7 @@ func (s *Store) LoadIssuer(ctx context.Context, d issuer.Dataset) error {
 			}
 		}
 		if s.d.AfterLoad != nil {
-			if err := s.d.AfterLoad(ctx, tx); err != nil {
+			if err := s.d.AfterLoad(ctx, tx.tx); err != nil {
 				return cp.E(op, cp.Internal, "", err)
 			}
 		}

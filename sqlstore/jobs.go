@@ -73,7 +73,7 @@ func (s *Store) ClaimJobs(ctx context.Context, kinds []string, now time.Time, le
 		return nil, nil
 	}
 	var claimed []jobs.Job
-	err := s.inTx(ctx, op, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, op, func(tx *poolTx) error {
 		// A worker that died on a job's last attempt leaves it running; once the
 		// lease is over, it has failed.
 		kindIn, args := inList("kind", 2, kinds)

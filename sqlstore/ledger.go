@@ -101,7 +101,7 @@ func (s *Store) Post(ctx context.Context, e account.Entry) (account.Transaction,
 		e.Status = account.Posted
 	}
 	var out account.Transaction
-	err := s.inTx(ctx, op, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, op, func(tx *poolTx) error {
 		var err error
 		out, err = s.postTx(ctx, tx, op, e)
 		return err
@@ -115,7 +115,7 @@ func (s *Store) Post(ctx context.Context, e account.Entry) (account.Transaction,
 // postTx is Post inside a transaction the caller owns, for a change that must commit
 // together with its posting (a rewards redemption and its statement credit). e must
 // have passed Validate and have its Status set.
-func (s *Store) postTx(ctx context.Context, tx *sql.Tx, op string, e account.Entry) (account.Transaction, error) {
+func (s *Store) postTx(ctx context.Context, tx *poolTx, op string, e account.Entry) (account.Transaction, error) {
 	var out account.Transaction
 	err := func() error {
 		var currency string

@@ -19,7 +19,7 @@ func (s *Store) CreateMember(ctx context.Context, m identity.NewMember) (identit
 	const op = "sqlstore.CreateMember"
 	created := micros(m.CreatedAt)
 	var id int64
-	err := s.inTx(ctx, op, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, op, func(tx *poolTx) error {
 		// Checked first so an unknown holder is NotFound rather than a foreign-key
 		// failure; on PostgreSQL the row lock also queues a second registration of the
 		// same holder behind this one.
@@ -47,7 +47,7 @@ RETURNING id`,
 			id, m.PasswordHash, created); err != nil {
 			return cp.E(op, cp.Internal, "", err)
 		}
-		err = s.insertRows(ctx, tx, "security_answers", []string{"member_id", "question_id", "answer_hash"}, len(m.Answers), func(i int) []any {
+		err = s.insertRows(ctx, tx.tx, "security_answers", []string{"member_id", "question_id", "answer_hash"}, len(m.Answers), func(i int) []any {
 			return []any{id, m.Answers[i].QuestionID, m.Answers[i].AnswerHash}
 		})
 		if s.d.IsUniqueViolation(err, "security_answers", "") {

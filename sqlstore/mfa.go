@@ -279,7 +279,7 @@ func (s *Store) DeleteTOTP(ctx context.Context, member identity.MemberID) error 
 // ReplaceRecoveryCodes replaces the member's codes in one transaction.
 func (s *Store) ReplaceRecoveryCodes(ctx context.Context, member identity.MemberID, macs [][]byte, now time.Time) error {
 	const op = "sqlstore.ReplaceRecoveryCodes"
-	return s.inTx(ctx, op, func(tx *sql.Tx) error {
+	return s.inTx(ctx, op, func(tx *poolTx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_codes WHERE member_id = $1`, int64(member)); err != nil {
 			return cp.E(op, cp.Internal, "", err)
 		}

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	cp "github.com/cardportal/cardportal"
@@ -124,7 +123,7 @@ func (s *Store) Enrol(ctx context.Context, cardholderID, accountID, offerID, car
 		return offers.Enrolment{}, notFoundOr(op, err)
 	}
 	var out offers.Enrolment
-	err = s.inTx(ctx, op, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, op, func(tx *poolTx) error {
 		if _, err := tx.ExecContext(ctx, `
 INSERT INTO offer_enrolments (offer_id, card_id, account_id, enrolled_at) VALUES ($1, $2, $3, $4)
 ON CONFLICT (offer_id, card_id) DO NOTHING`, offerID, cardID, accountID, micros(at)); err != nil {
@@ -261,7 +260,7 @@ UPDATE offer_enrolments SET posting_id = (SELECT id FROM postings WHERE idempote
 // restart or a second instance loads it harmlessly.
 func (s *Store) LoadRewards(ctx context.Context, p rewards.Programme) error {
 	const op = "sqlstore.LoadRewards"
-	return s.inTx(ctx, op, func(tx *sql.Tx) error {
+	return s.inTx(ctx, op, func(tx *poolTx) error {
 		exec := func(q string, args ...any) error {
 			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 				return cp.E(op, cp.Internal, "", err)

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	cp "github.com/cardportal/cardportal"
@@ -123,7 +122,7 @@ func (s *Store) PasskeyByCredentialID(ctx context.Context, credentialID []byte) 
 // it moved, NotFound if the passkey is gone.
 func (s *Store) UsePasskey(ctx context.Context, id int64, from, to uint32, credential []byte, now time.Time) error {
 	const op = "sqlstore.UsePasskey"
-	return s.inTx(ctx, op, func(tx *sql.Tx) error {
+	return s.inTx(ctx, op, func(tx *poolTx) error {
 		var count int64
 		err := tx.QueryRowContext(ctx, `SELECT sign_count FROM passkeys WHERE id = $1`+s.d.LockSuffix, id).Scan(&count)
 		if err != nil {

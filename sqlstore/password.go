@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 
 	"time"
 
@@ -54,7 +53,7 @@ func (s *Store) PasswordHistory(ctx context.Context, id identity.MemberID, n int
 // Returns NotFound for an unknown member.
 func (s *Store) ChangePassword(ctx context.Context, id identity.MemberID, hash string, at time.Time) error {
 	const op = "sqlstore.ChangePassword"
-	return s.inTx(ctx, op, func(tx *sql.Tx) error {
+	return s.inTx(ctx, op, func(tx *poolTx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE members SET password_hash = $2, password_changed_at = $3,
        failed_count = 0, locked_until = 0 WHERE id = $1`, int64(id), hash, micros(at))
 		if err != nil {

@@ -53,7 +53,7 @@ func scanBank(r rowScanner) (payment.BankAccount, error) {
 func (s *Store) LinkBankAccount(ctx context.Context, b *payment.BankAccount, at time.Time) (bool, error) {
 	const op = "sqlstore.LinkBankAccount"
 	created := false
-	err := s.inTx(ctx, op, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, op, func(tx *poolTx) error {
 		var id int64
 		err := tx.QueryRowContext(ctx, `
 INSERT INTO bank_accounts (account_id, member_id, nickname, routing_number, number_sealed, number_key_id, number_mac, last4, created_at)
@@ -108,7 +108,7 @@ func (s *Store) BankAccount(ctx context.Context, accountID, id int64) (payment.B
 // from being scheduled on it in between.
 func (s *Store) RemoveBankAccount(ctx context.Context, accountID, id int64, at time.Time) error {
 	const op = "sqlstore.RemoveBankAccount"
-	return s.inTx(ctx, op, func(tx *sql.Tx) error {
+	return s.inTx(ctx, op, func(tx *poolTx) error {
 		var one int
 		err := tx.QueryRowContext(ctx, `SELECT 1 FROM bank_accounts WHERE id = $1 AND account_id = $2 AND removed_at = 0`+s.d.LockSuffix,
 			id, accountID).Scan(&one)
@@ -164,7 +164,7 @@ func scanPayment(r rowScanner) (payment.Payment, error) {
 func (s *Store) CreatePayment(ctx context.Context, p *payment.Payment) (bool, error) {
 	const op = "sqlstore.CreatePayment"
 	created := false
-	err := s.inTx(ctx, op, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, op, func(tx *poolTx) error {
 		var one int
 		err := tx.QueryRowContext(ctx, `SELECT 1 FROM bank_accounts WHERE id = $1 AND account_id = $2 AND removed_at = 0`,
 			p.BankAccountID, p.AccountID).Scan(&one)
@@ -266,7 +266,7 @@ func (s *Store) Payments(ctx context.Context, accountID int64, limit int) ([]pay
 func (s *Store) ChangePayment(ctx context.Context, accountID, id, bankAccountID, amount int64, on, at time.Time) (payment.Payment, error) {
 	const op = "sqlstore.ChangePayment"
 	var out payment.Payment
-	err := s.inTx(ctx, op, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, op, func(tx *poolTx) error {
 		var status string
 		err := tx.QueryRowContext(ctx, `SELECT status FROM payments WHERE id = $1 AND account_id = $2`+s.d.LockSuffix, id, accountID).Scan(&status)
 		if err != nil {
@@ -302,7 +302,7 @@ UPDATE payments SET bank_account_id = $1, amount = $2, pay_on = $3, updated_at =
 func (s *Store) MovePayment(ctx context.Context, id int64, from, to payment.Status, staleBefore, at time.Time, postingID int64) (payment.Payment, error) {
 	const op = "sqlstore.MovePayment"
 	var out payment.Payment
-	err := s.inTx(ctx, op, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, op, func(tx *poolTx) error {
 		postedAt := int64(0)
 		if to == payment.Posted {
 			postedAt = micros(at)
@@ -362,7 +362,7 @@ SELECT id FROM payments
 // SetAutopay upserts the account's setting, if the bank account is linked to it.
 func (s *Store) SetAutopay(ctx context.Context, a payment.Autopay) error {
 	const op = "sqlstore.SetAutopay"
-	return s.inTx(ctx, op, func(tx *sql.Tx) error {
+	return s.inTx(ctx, op, func(tx *poolTx) error {
 		var one int
 		err := tx.QueryRowContext(ctx, `SELECT 1 FROM bank_accounts WHERE id = $1 AND account_id = $2 AND removed_at = 0`+s.d.LockSuffix,
 			a.BankAccountID, a.AccountID).Scan(&one)

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	cp "github.com/cardportal/cardportal"
@@ -72,7 +71,7 @@ func (s *Store) ReserveResetTry(ctx context.Context, hash []byte, max int) (bool
 func (s *Store) CompletePasswordReset(ctx context.Context, hash []byte, member identity.MemberID, newHash string, now time.Time) error {
 	const op = "sqlstore.CompletePasswordReset"
 	at := micros(now)
-	return s.inTx(ctx, op, func(tx *sql.Tx) error {
+	return s.inTx(ctx, op, func(tx *poolTx) error {
 		res, err := tx.ExecContext(ctx, `
 UPDATE password_resets SET used_at = $3
  WHERE token_hash = $1 AND member_id = $2 AND used_at = 0 AND expires_at > $3`, nonNilBytes(hash), int64(member), at)

@@ -148,7 +148,7 @@ func scanRedemption(r rowScanner) (rewards.Redemption, error) {
 func (s *Store) Redeem(ctx context.Context, r rewards.Redemption, credit *account.Entry) (rewards.Redemption, error) {
 	const op = "sqlstore.Redeem"
 	var out rewards.Redemption
-	err := s.inTx(ctx, op, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, op, func(tx *poolTx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO reward_accounts (account_id, version) VALUES ($1, 0)
 ON CONFLICT (account_id) DO NOTHING`, r.AccountID); err != nil {
 			return notFoundOr(op, err)
@@ -397,7 +397,7 @@ func (s *Store) AddPoints(ctx context.Context, es []rewards.Entry) (int, error) 
 	}
 	per := max(limit/cols, 1)
 	n := 0
-	err := s.inTx(ctx, op, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, op, func(tx *poolTx) error {
 		for rest := es; len(rest) > 0; {
 			chunk := rest[:min(per, len(rest))]
 			rest = rest[len(chunk):]

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"time"
 
@@ -17,7 +16,7 @@ func (s *Store) StartSession(ctx context.Context, st identity.SessionStart) erro
 	if st.Session == nil {
 		return cp.E(op, cp.Invalid, "", errors.New("no session to start"))
 	}
-	return s.inTx(ctx, op, func(tx *sql.Tx) error {
+	return s.inTx(ctx, op, func(tx *poolTx) error {
 		if st.ResetAttempts {
 			if err := resetAttempts(ctx, op, tx, st.Session.MemberID); err != nil {
 				return err
@@ -40,7 +39,7 @@ func (s *Store) StartSession(ctx context.Context, st identity.SessionStart) erro
 	})
 }
 
-func (s *Store) insertSession(ctx context.Context, op string, tx *sql.Tx, sess *identity.Session) error {
+func (s *Store) insertSession(ctx context.Context, op string, tx *poolTx, sess *identity.Session) error {
 	err := tx.QueryRowContext(ctx, `
 INSERT INTO sessions (token_hash, member_id, client, created_at, last_seen_at, expires_at,
                       idle_seconds, ip, user_agent, revoked_at, must_change_password)

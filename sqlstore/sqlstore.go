@@ -64,11 +64,12 @@ type Store struct {
 	// time, so there it is a single connection whose transactions begin IMMEDIATE: a
 	// writer then waits for the lock up front (busy_timeout) instead of failing
 	// part-way through when it tries to upgrade a read lock.
-	write *sql.DB
+	write   *stmtPool
+	writeDB *sql.DB
 	// read runs queries. On SQLite (WAL) it is a separate pool of read-only
 	// connections that never queue behind the writer; on PostgreSQL it is write.
-	// Its statements are prepared once and reused (see readPool).
-	read   *readPool
+	// Both prepare their statements once and reuse them (see stmtPool).
+	read   *stmtPool
 	readDB *sql.DB
 	d      Dialect
 	// closers run first in Close: the adapter's own background work on the pools.
@@ -84,7 +85,12 @@ func New(write, read *sql.DB, d Dialect) *Store {
 	if d.IsUniqueViolation == nil {
 		d.IsUniqueViolation = func(error, string, string) bool { return false }
 	}
-	return &Store{write: write, read: newReadPool(read), readDB: read, d: d}
+	s := &Store{write: newStmtPool(write), writeDB: write, readDB: read, d: d}
+	s.read = s.write
+	if read != write {
+		s.read = newStmtPool(read)
+	}
+	return s
 }
 
 // OnClose has Close call f before it closes the pools, for an adapter's background
@@ -93,10 +99,10 @@ func (s *Store) OnClose(f func() error) { s.closers = append(s.closers, f) }
 
 // Ping checks that both pools can reach the database, for readiness probes.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.write.PingContext(ctx); err != nil {
+	if err := s.writeDB.PingContext(ctx); err != nil {
 		return cp.E("sqlstore.Ping", cp.Internal, "", err)
 	}
-	if s.readDB != s.write {
+	if s.readDB != s.writeDB {
 		if err := s.read.PingContext(ctx); err != nil {
 			return cp.E("sqlstore.Ping", cp.Internal, "", err)
 		}
@@ -112,8 +118,11 @@ func (s *Store) Close() error {
 		err = errors.Join(err, f())
 	}
 	err = errors.Join(err, s.read.close())
-	err = errors.Join(err, s.write.Close())
-	if s.readDB != s.write {
+	if s.read != s.write {
+		err = errors.Join(err, s.write.close())
+	}
+	err = errors.Join(err, s.writeDB.Close())
+	if s.readDB != s.writeDB {
 		err = errors.Join(err, s.readDB.Close())
 	}
 	return err
@@ -121,16 +130,16 @@ func (s *Store) Close() error {
 
 // inTx runs fn in a write transaction and commits it if fn succeeds. Errors from fn
 // are returned as they are, so fn can choose their kind; others become Internal.
-func (s *Store) inTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
-	tx, err := s.write.BeginTx(ctx, nil)
+func (s *Store) inTx(ctx context.Context, op string, fn func(tx *poolTx) error) error {
+	tx, err := s.write.begin(ctx)
 	if err != nil {
 		return cp.E(op, cp.Internal, "", err)
 	}
 	if err := fn(tx); err != nil {
-		_ = tx.Rollback() // the error from fn is the one worth reporting
+		tx.done(ctx) // rolls back; the error from fn is the one worth reporting
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	if err := tx.commit(ctx); err != nil {
 		return cp.E(op, cp.Internal, "", err)
 	}
 	return nil

@@ -121,8 +121,8 @@ func (s *Store) CloseCycles(ctx context.Context, closing, now time.Time, account
 	closing = statement.Civil(closing)
 	end := statement.EndOfDay(closing)
 	var out []statement.Statement
-	err := s.inTx(ctx, op, func(tx *sql.Tx) error {
-		prep := func(q string) (*sql.Stmt, error) { return tx.PrepareContext(ctx, q) }
+	err := s.inTx(ctx, op, func(tx *poolTx) error {
+		prep := func(q string) (*sql.Stmt, error) { return tx.tx.PrepareContext(ctx, q) }
 		acct, err1 := prep(`SELECT currency, paperless, opened_at FROM accounts WHERE id = $1` + s.d.LockSuffix)
 		prev, err2 := prep(`SELECT closing_date, closing_balance FROM statements WHERE account_id = $1 ORDER BY closing_date DESC LIMIT 1`)
 		before, err3 := prep(`SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM postings WHERE account_id = $1 AND status = 'posted' AND posted_at < $2`)

@@ -4,17 +4,20 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"sync"
 )
 
-// readPool runs read-only queries through prepared statements cached by SQL text.
+// stmtPool runs statements on a connection pool through prepared statements cached
+// by SQL text.
 //
 // modernc's SQLite driver parses a statement's text on every unprepared query, and
 // for the short queries of an authenticated request that parsing was over a quarter
-// of the server's CPU (perf, during `cardportal bench`). A *sql.Stmt is prepared once
-// per connection on first use and kept, so each text is parsed once per connection.
-// PostgreSQL gains less (pgx already caches), but it does no harm there.
-type readPool struct {
+// of the server's CPU (perf, during `cardportal bench`); for a sign-in's writes it
+// was a third of their cost. A *sql.Stmt is prepared once per connection on first
+// use and kept, so each text is parsed once per connection. PostgreSQL gains less
+// (pgx already caches), but it does no harm there.
+type stmtPool struct {
 	db *sql.DB
 
 	mu    sync.RWMutex
@@ -26,93 +29,143 @@ type readPool struct {
 // unprepared.
 const maxCachedStmts = 512
 
-func newReadPool(db *sql.DB) *readPool {
-	return &readPool{db: db, stmts: map[string]*sql.Stmt{}}
+func newStmtPool(db *sql.DB) *stmtPool {
+	return &stmtPool{db: db, stmts: map[string]*sql.Stmt{}}
 }
 
 // stmt returns the cached statement for query, preparing it if needed, or nil when it
 // cannot be cached (the caller then runs the query plainly, so a bad query reports
 // its error the same way either way).
-func (p *readPool) stmt(ctx context.Context, query string) *sql.Stmt {
+func (p *stmtPool) stmt(ctx context.Context, query string) *sql.Stmt {
 	p.mu.RLock()
-	st := p.stmts[query]
+	st, full := p.stmts[query], len(p.stmts) >= maxCachedStmts
 	p.mu.RUnlock()
-	if st != nil {
+	if st != nil || full {
 		return st
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if st = p.stmts[query]; st != nil || len(p.stmts) >= maxCachedStmts {
-		return st
-	}
-	// Prepare with a background context: the statement outlives this request, and a
-	// cancelled request must not leave a half-prepared entry.
+	// Prepare without holding the lock: it waits for a connection, and on SQLite's
+	// write pool the only one may belong to a transaction that needs the lock to find
+	// its statements. With a background context: the statement outlives this
+	// request, and a cancelled request must not leave a half-prepared entry.
 	st, err := p.db.PrepareContext(context.WithoutCancel(ctx), query)
 	if err != nil {
 		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if prev := p.stmts[query]; prev != nil || len(p.stmts) >= maxCachedStmts {
+		st.Close() // another caller prepared it meanwhile, or the cache filled up
+		return prev
 	}
 	p.stmts[query] = st
 	return st
 }
 
-func (p *readPool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+func (p *stmtPool) cached(query string) *sql.Stmt {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.stmts[query]
+}
+
+func (p *stmtPool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if st := p.stmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
 	return p.db.QueryContext(ctx, query, args...)
 }
 
-func (p *readPool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+func (p *stmtPool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	if st := p.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
 	return p.db.QueryRowContext(ctx, query, args...)
 }
 
-// readTx is a read transaction whose queries go through the pool's statements.
-type readTx struct {
-	p       *readPool
+func (p *stmtPool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := p.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return p.db.ExecContext(ctx, query, args...)
+}
+
+// poolTx is a transaction whose statements go through the pool's prepared ones.
+type poolTx struct {
+	p       *stmtPool
 	tx      *sql.Tx
 	missing []string
 }
 
-// begin starts a read transaction. Several reads in one cost one snapshot: on SQLite
-// a read transaction that begins after a write drops the connection's page cache and
+// begin starts a transaction. Several reads in one cost one snapshot: on SQLite a
+// read transaction that begins after a write drops the connection's page cache and
 // takes the WAL's read locks, which was most of what a one-row read cost under load.
-func (p *readPool) begin(ctx context.Context) (*readTx, error) {
+func (p *stmtPool) begin(ctx context.Context) (*poolTx, error) {
 	tx, err := p.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
-	return &readTx{p: p, tx: tx}, nil
+	return &poolTx{p: p, tx: tx}, nil
 }
 
-// QueryContext runs query through its statement if it is prepared already. It never
-// prepares one: that takes a connection of the pool, and an in-memory SQLite
-// database has only the one this transaction holds. done prepares it instead.
-func (t *readTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	t.p.mu.RLock()
-	st := t.p.stmts[query]
-	t.p.mu.RUnlock()
-	if st != nil {
-		return t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+// prepared returns the transaction's copy of query's statement if the pool has one.
+// It never prepares one: that takes a connection of the pool, and SQLite's write
+// pool and an in-memory database have only the one this transaction holds. The
+// missing statement is prepared when the transaction ends.
+func (t *poolTx) prepared(ctx context.Context, query string) *sql.Stmt {
+	if st := t.p.cached(query); st != nil {
+		return t.tx.StmtContext(ctx, st)
 	}
-	t.missing = append(t.missing, query)
+	if !slices.Contains(t.missing, query) {
+		t.missing = append(t.missing, query)
+	}
+	return nil
+}
+
+func (t *poolTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := t.prepared(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return t.tx.QueryContext(ctx, query, args...)
 }
 
-// done ends the transaction, which only read, and prepares the statements it lacked.
-func (t *readTx) done(ctx context.Context) {
+func (t *poolTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := t.prepared(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return t.tx.QueryRowContext(ctx, query, args...)
+}
+
+func (t *poolTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := t.prepared(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return t.tx.ExecContext(ctx, query, args...)
+}
+
+// commit commits the transaction and prepares the statements it lacked.
+func (t *poolTx) commit(ctx context.Context) error {
+	err := t.tx.Commit()
+	t.prepareMissing(ctx)
+	return err
+}
+
+// done ends a transaction that only read, or rolls back one that failed, and
+// prepares the statements it lacked.
+func (t *poolTx) done(ctx context.Context) {
 	_ = t.tx.Rollback()
+	t.prepareMissing(ctx)
+}
+
+func (t *poolTx) prepareMissing(ctx context.Context) {
 	for _, q := range t.missing {
 		t.p.stmt(ctx, q)
 	}
+	t.missing = nil
 }
 
-func (p *readPool) PingContext(ctx context.Context) error { return p.db.PingContext(ctx) }
+func (p *stmtPool) PingContext(ctx context.Context) error { return p.db.PingContext(ctx) }
 
 // close closes the cached statements; the pool itself is closed by its owner.
-func (p *readPool) close() error {
+func (p *stmtPool) close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var errs []error

@@ -1,0 +1,99 @@
+package sqlstore
+
+import (
+	"database/sql"
+	"path/filepath"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
+)
+
+// TestStmtPoolOneConnection runs a statement pool on one connection, as SQLite's
+// write pool is: a caller preparing a statement waits for the connection while a
+// transaction holds it, and the transaction must still find its statements (the
+// pool's lock is not held while preparing). The transaction prepares nothing itself;
+// what it lacked is prepared when it ends, and the next transaction uses it.
+func TestStmtPoolOneConnection(t *testing.T) {
+	ctx := t.Context()
+	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "pool.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec(`CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	p := newStmtPool(db)
+	defer p.close()
+	const (
+		insert = `INSERT INTO t (v) VALUES ($1)`
+		count  = `SELECT count(*) FROM t`
+	)
+	if err := p.QueryRowContext(ctx, count).Scan(new(int)); err != nil { // count is now cached
+		t.Fatal(err)
+	}
+
+	tx, err := p.begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outside := make(chan error, 1)
+	go func() {
+		_, err := p.ExecContext(ctx, insert, "outside")
+		outside <- err
+	}()
+	for deadline := time.Now().Add(10 * time.Second); db.Stats().WaitCount == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the caller outside the transaction never waited for the connection")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	inside := make(chan error, 1)
+	go func() {
+		var n int
+		err := tx.QueryRowContext(ctx, count).Scan(&n)
+		if err == nil {
+			_, err = tx.ExecContext(ctx, insert, "inside")
+		}
+		inside <- err
+	}()
+	select {
+	case err := <-inside:
+		if err != nil {
+			t.Fatalf("in the transaction: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		_ = tx.tx.Rollback() // frees the connection, so the test can end
+		t.Fatal("the transaction is stuck behind a caller preparing a statement")
+	}
+	if len(tx.missing) != 1 || tx.missing[0] != insert {
+		t.Errorf("missing = %q, want only the insert", tx.missing)
+	}
+	if err := tx.commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-outside; err != nil {
+		t.Fatalf("outside the transaction: %v", err)
+	}
+	if p.cached(insert) == nil {
+		t.Fatal("insert not prepared after the transaction")
+	}
+
+	tx, err = p.begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, insert, "again"); err != nil {
+		t.Fatal(err)
+	}
+	if len(tx.missing) != 0 {
+		t.Errorf("second transaction lacked %q", tx.missing)
+	}
+	tx.done(ctx) // rolled back
+	var n int
+	if err := p.QueryRowContext(ctx, count).Scan(&n); err != nil || n != 2 {
+		t.Errorf("%d rows (%v), want 2: inside and outside, not the rolled-back one", n, err)
+	}
+}
