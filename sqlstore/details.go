@@ -95,8 +95,7 @@ SELECT m.id, m.user_id, m.cardholder_id, m.name, m.email, m.phone, m.locale, m.c
   JOIN cardholders h ON h.id = m.cardholder_id
   LEFT JOIN billing_addresses b ON b.cardholder_id = h.id
  WHERE lower(m.email) = $1
- ORDER BY m.id
- LIMIT $2`, email, limit)
+ ORDER BY m.id`+limitClause(limit), email)
 	if err != nil {
 		return nil, cp.E(op, cp.Internal, "", err)
 	}

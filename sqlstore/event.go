@@ -119,13 +119,6 @@ SELECT DISTINCT kind FROM security_events WHERE member_id = $1 AND id > $2`, int
 	return out, nil
 }
 
-// limitClause is a LIMIT with n written into the text. SQLite's planner reads a
-// bound LIMIT's value, so each new binding of it expires the prepared statement and
-// every run parsed the query again (sqlite3Reprepare, a third of a sign-in's
-// RecentEvents under perf). The limits are the program's own few constants, so the
-// texts stay few.
-func limitClause(n int) string { return " LIMIT " + strconv.Itoa(n) }
-
 func scanEvent(r rowScanner) (identity.Event, error) {
 	var (
 		e        identity.Event

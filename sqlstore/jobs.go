@@ -83,13 +83,11 @@ UPDATE jobs SET state = 'failed', last_error = 'lease expired on the last attemp
 			append([]any{micros(now)}, args...)...); err != nil {
 			return cp.E(op, cp.Internal, "", err)
 		}
-		kindIn, args = inList("kind", 3, kinds)
 		rows, err := tx.QueryContext(ctx, `
 SELECT id FROM jobs
  WHERE `+kindIn+`
    AND ((state = 'pending' AND run_at <= $1) OR (state = 'running' AND lease_until <= $1))
- ORDER BY run_at, id
- LIMIT $2`+s.d.SkipLocked, append([]any{micros(now), n}, args...)...)
+ ORDER BY run_at, id`+limitClause(n)+s.d.SkipLocked, append([]any{micros(now)}, args...)...)
 		if err != nil {
 			return cp.E(op, cp.Internal, "", err)
 		}
@@ -230,8 +228,7 @@ func (s *Store) ListJobs(ctx context.Context, f jobs.Filter, limit int) ([]jobs.
 	rows, err := s.read.QueryContext(ctx, `
 SELECT `+jobColumns+` FROM jobs
  WHERE ($1 = '' OR kind = $1) AND ($2 = '' OR state = $2)
- ORDER BY updated_at DESC, id DESC
- LIMIT $3`, f.Kind, string(f.State), limit)
+ ORDER BY updated_at DESC, id DESC`+limitClause(limit), f.Kind, string(f.State))
 	if err != nil {
 		return nil, cp.E(op, cp.Internal, "", err)
 	}

@@ -219,7 +219,7 @@ func (s *Store) Transactions(ctx context.Context, cardholderID, accountID int64,
 	}
 	size := f.PageSize()
 	q := `SELECT ` + txColumns + txFrom + ` WHERE ` + strings.Join(where, " AND ") +
-		` ORDER BY p.posted_at DESC, p.id DESC LIMIT ` + arg(size+1)
+		` ORDER BY p.posted_at DESC, p.id DESC` + limitClause(size+1)
 	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return account.Page{}, cp.E(op, cp.Internal, "", err)

@@ -176,7 +176,7 @@ func (s *Store) OpenEnrolments(ctx context.Context, since time.Time, after int64
 	rows, err := s.read.QueryContext(ctx, `SELECT `+enrolmentColumns+`, `+offerColumns+`
   FROM offer_enrolments e JOIN offers o ON o.id = e.offer_id
  WHERE e.posting_id IS NULL AND o.ends_on >= $1 AND e.id > $2
- ORDER BY e.id LIMIT $3`, civilDate(civilStart(since)), after, limit)
+ ORDER BY e.id`+limitClause(limit), civilDate(civilStart(since)), after)
 	if err != nil {
 		return nil, nil, cp.E(op, cp.Internal, "", err)
 	}

@@ -31,8 +31,7 @@ func (s *Store) ListOutbox(ctx context.Context, limit int) ([]notify.Message, er
 	rows, err := s.read.QueryContext(ctx, `
 SELECT `+outboxColumns+`
   FROM outbox
- ORDER BY id DESC
- LIMIT $1`, limit)
+ ORDER BY id DESC`+limitClause(limit))
 	if err != nil {
 		return nil, cp.E(op, cp.Internal, "", err)
 	}

@@ -29,7 +29,7 @@ func (s *Store) Credential(ctx context.Context, id identity.MemberID) (identity.
 func (s *Store) PasswordHistory(ctx context.Context, id identity.MemberID, n int) ([]string, error) {
 	const op = "sqlstore.PasswordHistory"
 	rows, err := s.read.QueryContext(ctx, `SELECT hash FROM password_history WHERE member_id = $1
- ORDER BY created_at DESC, id DESC LIMIT $2`, int64(id), n)
+ ORDER BY created_at DESC, id DESC`+limitClause(n), int64(id))
 	if err != nil {
 		return nil, cp.E(op, cp.Internal, "", err)
 	}

@@ -250,7 +250,7 @@ func (s *Store) Payments(ctx context.Context, accountID int64, limit int) ([]pay
 		return []payment.Payment{}, nil
 	}
 	rows, err := s.read.QueryContext(ctx, `SELECT `+paymentColumns+paymentFrom+`
- WHERE p.account_id = $1 ORDER BY p.pay_on DESC, p.id DESC LIMIT $2`, accountID, limit)
+ WHERE p.account_id = $1 ORDER BY p.pay_on DESC, p.id DESC`+limitClause(limit), accountID)
 	if err != nil {
 		return nil, cp.E(op, cp.Internal, "", err)
 	}

@@ -62,8 +62,7 @@ func (s *Store) PointsHistory(ctx context.Context, accountID int64, limit int) (
 SELECT id, account_id, kind, points, COALESCE(posting_id, 0), matched_id, description, at
   FROM reward_points
  WHERE account_id = $1 AND points <> 0
- ORDER BY at DESC, id DESC
- LIMIT $2`, accountID, max(limit, 0))
+ ORDER BY at DESC, id DESC`+limitClause(limit), accountID)
 	if err != nil {
 		return nil, cp.E(op, cp.Internal, "", err)
 	}
@@ -221,7 +220,7 @@ VALUES ($1, $2, $3, $4, $5, $6)`, r.AccountID, string(rewards.Redeem), -r.Points
 func (s *Store) Redemptions(ctx context.Context, accountID int64, limit int) ([]rewards.Redemption, error) {
 	const op = "sqlstore.Redemptions"
 	rows, err := s.read.QueryContext(ctx, `SELECT `+redemptionColumns+redemptionFrom+`
- WHERE r.account_id = $1 ORDER BY r.created_at DESC, r.id DESC LIMIT $2`, accountID, max(limit, 0))
+ WHERE r.account_id = $1 ORDER BY r.created_at DESC, r.id DESC`+limitClause(limit), accountID)
 	if err != nil {
 		return nil, cp.E(op, cp.Internal, "", err)
 	}
@@ -292,8 +291,7 @@ SELECT p.id, p.account_id, COALESCE(p.card_id, 0), pr.code, p.kind, p.amount, p.
   JOIN products pr ON pr.id = a.product_id
  WHERE q.posting_id > $1 AND p.kind IN ('purchase', 'refund') AND p.status = 'posted'
    AND NOT EXISTS (SELECT 1 FROM reward_points r WHERE r.posting_id = q.posting_id)
- ORDER BY q.posting_id
- LIMIT $2`, after, limit)
+ ORDER BY q.posting_id`+limitClause(limit), after)
 	if err != nil {
 		return nil, cp.E(op, cp.Internal, "", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
 	"time"
 
 	cp "github.com/cardportal/cardportal"
@@ -144,6 +145,13 @@ func (s *Store) inTx(ctx context.Context, op string, fn func(tx *poolTx) error) 
 	}
 	return nil
 }
+
+// limitClause is a LIMIT with n written into the text (none below zero). SQLite's
+// planner reads a bound LIMIT's value, so each binding of it expires the prepared
+// statement and every run parsed the query again (sqlite3Reprepare: a third of a
+// sign-in's RecentEvents under perf). Limits are the program's constants or bounded
+// page sizes, so the texts stay few.
+func limitClause(n int) string { return " LIMIT " + strconv.Itoa(max(n, 0)) }
 
 // notFoundOr maps sql.ErrNoRows to NotFound and anything else to Internal.
 func notFoundOr(op string, err error) error {

@@ -46,8 +46,7 @@ func (s *Store) DueAccounts(ctx context.Context, closing time.Time, afterID int6
 SELECT a.id FROM accounts a
  WHERE a.cycle_day = $1 AND a.id > $2 AND a.opened_at <= $3
    AND NOT EXISTS (SELECT 1 FROM statements s WHERE s.account_id = a.id AND s.closing_date >= $4)
- ORDER BY a.id
- LIMIT $5`, closing.Day(), afterID, micros(statement.EndOfDay(closing)), civilDate(closing), limit)
+ ORDER BY a.id`+limitClause(limit), closing.Day(), afterID, micros(statement.EndOfDay(closing)), civilDate(closing))
 	if err != nil {
 		return nil, cp.E(op, cp.Internal, "", err)
 	}
@@ -226,8 +225,7 @@ func (s *Store) Statements(ctx context.Context, cardholderID int64, limit int) (
 SELECT `+statementColumns+` FROM statements s
   JOIN cardholders h ON h.account_id = s.account_id
  WHERE h.id = $1 AND h.basic
- ORDER BY s.closing_date DESC, s.id DESC
- LIMIT $2`, cardholderID, limit)
+ ORDER BY s.closing_date DESC, s.id DESC`+limitClause(limit), cardholderID)
 	if err != nil {
 		return nil, cp.E(op, cp.Internal, "", err)
 	}

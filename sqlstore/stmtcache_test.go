@@ -2,7 +2,10 @@ package sqlstore
 
 import (
 	"database/sql"
+	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,5 +98,29 @@ func TestStmtPoolOneConnection(t *testing.T) {
 	var n int
 	if err := p.QueryRowContext(ctx, count).Scan(&n); err != nil || n != 2 {
 		t.Errorf("%d rows (%v), want 2: inside and outside, not the rolled-back one", n, err)
+	}
+}
+
+// TestNoBoundLimit keeps LIMIT values out of bound parameters in this package's
+// queries (limitClause says why: on SQLite each run would parse the query again).
+func TestNoBoundLimit(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bound := regexp.MustCompile(`(?i)\b(LIMIT|OFFSET)\s+(\$\d|` + "`" + `\s*\+\s*arg\()`)
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			if bound.MatchString(line) {
+				t.Errorf("%s:%d: a bound LIMIT or OFFSET; use limitClause: %s", f, i+1, strings.TrimSpace(line))
+			}
+		}
 	}
 }
