@@ -118,7 +118,9 @@ type SessionStart struct {
 	Session *Session
 	// Events are recorded in order, as EventStore.RecordEvent does, their IDs set.
 	Events []*Event
-	// Device, when not nil, is saved as MFAStore.SaveDevice does, its ID set.
+	// Device, when not nil, is the member's device the sign-in came from: inserted,
+	// or, if one with the same hash exists, updated in place (label, last-seen time,
+	// trust; revocation cleared; first-seen time kept). Its ID is set.
 	Device *Device
 	// ResetAttempts clears the member's lockout counter and any lock, as
 	// MemberStore.ResetPasswordAttempts does: the sign-in proved the password.

@@ -204,10 +204,6 @@ type MFAStore interface {
 	// DeviceByHash returns the member's device with that id hash, revoked or not.
 	// Returns NotFound.
 	DeviceByHash(ctx context.Context, member MemberID, hash []byte) (Device, error)
-	// SaveDevice inserts the member's device or, if one with the same hash exists,
-	// updates its label, last-seen time and trust, clears its revocation and keeps its
-	// first-seen time; it sets d.ID.
-	SaveDevice(ctx context.Context, d *Device) error
 	// ListDevices returns the member's devices that are not revoked, most recently
 	// seen first.
 	ListDevices(ctx context.Context, member MemberID) ([]Device, error)

@@ -43,13 +43,8 @@ func (s *Store) DeviceByHash(ctx context.Context, member identity.MemberID, hash
 	return d, nil
 }
 
-// SaveDevice upserts the member's device by (member, id hash) in one statement, so two
-// sign-ins from the same new device at once still make one row.
-func (s *Store) SaveDevice(ctx context.Context, d *identity.Device) error {
-	return saveDevice(ctx, "sqlstore.SaveDevice", s.write, d)
-}
-
-// saveDevice upserts d through q, which may be a transaction that writes more.
+// saveDevice upserts the member's device by (member, id hash) in one statement, so two
+// sign-ins from the same new device at once still make one row (StartSession).
 func saveDevice(ctx context.Context, op string, q queryRower, d *identity.Device) error {
 	err := q.QueryRowContext(ctx, `
 INSERT INTO devices (member_id, id_hash, label, first_seen, last_seen, trusted_until, revoked_at)

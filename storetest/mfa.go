@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +23,19 @@ func hash32(s string) []byte {
 	return h[:]
 }
 
+// saveDevice saves d as a sign-in from it does: with a session of its own.
+func saveDevice(t *testing.T, s Store, d *identity.Device) error {
+	t.Helper()
+	sess := identity.Session{
+		TokenHash: hash32(fmt.Sprint("device-session-", deviceSessions.Add(1))), MemberID: d.MemberID,
+		Client: identity.App, CreatedAt: d.LastSeen, LastSeenAt: d.LastSeen, ExpiresAt: d.LastSeen.Add(time.Hour), IdleTimeout: 5 * time.Minute,
+	}
+	return s.StartSession(t.Context(), identity.SessionStart{Session: &sess, Device: d})
+}
+
+// deviceSessions numbers saveDevice's sessions, so their tokens differ.
+var deviceSessions atomic.Int64
+
 func testDevices(t *testing.T, s Store, _ *sql.DB) {
 	ctx := t.Context()
 	mustLoad(t, s)
@@ -33,22 +47,22 @@ func testDevices(t *testing.T, s Store, _ *sql.DB) {
 		t.Fatalf("DeviceByHash before any: %v, want NotFound", err)
 	}
 	d := identity.Device{MemberID: a.ID, IDHash: h, Label: "Firefox", FirstSeen: Base, LastSeen: Base, TrustedUntil: Base.Add(time.Hour)}
-	if err := s.SaveDevice(ctx, &d); err != nil || d.ID == 0 {
-		t.Fatalf("SaveDevice: id %d, %v", d.ID, err)
+	if err := saveDevice(t, s, &d); err != nil || d.ID == 0 {
+		t.Fatalf("saving a device: id %d, %v", d.ID, err)
 	}
 	// The same hash on another member's account is another device.
 	if _, err := s.DeviceByHash(ctx, b.ID, h); !cp.IsKind(err, cp.NotFound) {
 		t.Fatalf("Alice's device found on Bob's account: %v", err)
 	}
 	db := identity.Device{MemberID: b.ID, IDHash: h, Label: "Bob's", FirstSeen: Base, LastSeen: Base}
-	if err := s.SaveDevice(ctx, &db); err != nil || db.ID == d.ID {
-		t.Fatalf("SaveDevice for Bob: id %d (Alice's %d), %v", db.ID, d.ID, err)
+	if err := saveDevice(t, s, &db); err != nil || db.ID == d.ID {
+		t.Fatalf("saving Bob's device: id %d (Alice's %d), %v", db.ID, d.ID, err)
 	}
 	// Saving again updates in place and keeps the first-seen time.
 	later := Base.Add(time.Minute)
 	again := identity.Device{MemberID: a.ID, IDHash: h, Label: "Firefox 2", FirstSeen: later, LastSeen: later}
-	if err := s.SaveDevice(ctx, &again); err != nil || again.ID != d.ID {
-		t.Fatalf("SaveDevice again: id %d want %d, %v", again.ID, d.ID, err)
+	if err := saveDevice(t, s, &again); err != nil || again.ID != d.ID {
+		t.Fatalf("saving it again: id %d want %d, %v", again.ID, d.ID, err)
 	}
 	got, err := s.DeviceByHash(ctx, a.ID, h)
 	if err != nil {
@@ -59,7 +73,7 @@ func testDevices(t *testing.T, s Store, _ *sql.DB) {
 		t.Errorf("device after update (-want +got):\n%s", diff)
 	}
 	second := identity.Device{MemberID: a.ID, IDHash: hash32("device-2"), Label: "App", FirstSeen: Base, LastSeen: Base.Add(2 * time.Minute)}
-	if err := s.SaveDevice(ctx, &second); err != nil {
+	if err := saveDevice(t, s, &second); err != nil {
 		t.Fatal(err)
 	}
 	list, err := s.ListDevices(ctx, a.ID)
@@ -84,7 +98,7 @@ func testDevices(t *testing.T, s Store, _ *sql.DB) {
 		t.Errorf("ListDevices after revoke: %d, want 1", len(list))
 	}
 	// Signing in from it again un-revokes it.
-	if err := s.SaveDevice(ctx, &again); err != nil {
+	if err := saveDevice(t, s, &again); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := s.DeviceByHash(ctx, a.ID, h); !got.RevokedAt.IsZero() {
