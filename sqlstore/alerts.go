@@ -159,7 +159,7 @@ ON CONFLICT (member_id, kind, ref) DO NOTHING`, int64(member), string(kind), ref
 
 // Alertees returns, for each card of cardIDs that has any, the registered members
 // who hear of its purchases: its holder and the account's basic card member, the
-// basic member first. The cards are read in one transaction (see readPool.begin).
+// basic member first. The cards are read in one transaction (see stmtPool.begin).
 func (s *Store) Alertees(ctx context.Context, cardIDs []int64) (map[int64][]identity.MemberID, error) {
 	const op = "sqlstore.Alertees"
 	out := map[int64][]identity.MemberID{}

@@ -48,18 +48,14 @@ func bench(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer srv.stop()
-	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: max(*loginC, *authC) + 4}, Timeout: 30 * time.Second}
-	users, err := registerDemoCards(ctx, c, srv.url, srv.cards)
+	// Registration is set-up, not measured: net/http's client will do.
+	users, err := registerDemoCards(ctx, &http.Client{Timeout: 30 * time.Second}, srv.url, srv.cards)
 	if err != nil {
 		return fmt.Errorf("register demo cards: %w", err)
 	}
-
-	// The ceiling (argon2id with the server's parameters on all cores, here in this
-	// process) and the login storm through the server take turns in short windows:
-	// this machine's speed drifts by a tenth or more over a minute, and measured one
-	// after the other the ratio of the two showed the drift more than the server.
-	// Each worker has a connection of its own (wireConn): this client shares the
-	// cores with the server, and what it spends is taken from the logins measured.
+	// The measured phases give each worker a connection of its own (wireConn): this
+	// client shares the cores with the server, and what it spends is taken from the
+	// logins measured.
 	loginConns, err := wireConns(srv.url, *loginC)
 	if err != nil {
 		return err
@@ -69,6 +65,11 @@ func bench(ctx context.Context, args []string, getenv func(string) string, stdou
 	for i, u := range users {
 		logins[i], _ = json.Marshal(map[string]string{"user_id": u, "password": benchPassword, "client": "app", "device_id": benchDevice})
 	}
+
+	// The ceiling (argon2id with the server's parameters on all cores, here in this
+	// process) and the login storm through the server take turns in short windows:
+	// this machine's speed drifts by a tenth or more over a minute, and measured one
+	// after the other the ratio of the two showed the drift more than the server.
 	var tokens sync.Map
 	var tokenN atomic.Int64
 	var ceilings, storms []loadResult
