@@ -19,10 +19,11 @@ import (
 // the pages back and the full pass lets the WAL start again. Without the checkpointer
 // the same writes leave a WAL of every page written, which the control run shows.
 func TestCheckpointerRestartsWAL(t *testing.T) {
-	defer func(every time.Duration, restart, left int) {
-		checkpointEvery, restartPages, fullLeft = every, restart, left
-	}(checkpointEvery, restartPages, fullLeft)
-	checkpointEvery, restartPages, fullLeft = 5*time.Millisecond, 64, 32
+	defer func(every, idle time.Duration, restart, left int) {
+		checkpointEvery, checkpointIdle, restartPages, fullLeft = every, idle, restart, left
+	}(checkpointEvery, checkpointIdle, restartPages, fullLeft)
+	// No backing off: how fast this loop writes depends on the machine.
+	checkpointEvery, checkpointIdle, restartPages, fullLeft = 5*time.Millisecond, 5*time.Millisecond, 64, 32
 
 	const pages = 3000
 	// run returns the WAL file's size in pages and its checkpoint sequence number
@@ -67,6 +68,46 @@ func TestCheckpointerRestartsWAL(t *testing.T) {
 	t.Logf("WAL %d pages, %d restarts", size, restarts)
 	if size >= pages*2/3 || restarts < 3 {
 		t.Errorf("WAL of %d pages after %d restarts with the checkpointer (restart at %d)", size, restarts, restartPages)
+	}
+}
+
+// TestCheckpointWaits checks the back-off between passes: doubling while the WAL
+// grows slowly, capped, and straight back to the short wait when it grows fast.
+func TestCheckpointWaits(t *testing.T) {
+	defer func(every, idle time.Duration, quiet int) {
+		checkpointEvery, checkpointIdle, quietFrames = every, idle, quiet
+	}(checkpointEvery, checkpointIdle, quietFrames)
+	checkpointEvery, checkpointIdle, quietFrames = 100*time.Millisecond, time.Second, 200
+	ms := time.Millisecond
+	tests := []struct {
+		wait  time.Duration
+		fresh int
+		want  time.Duration
+	}{
+		{100 * ms, 0, 200 * ms},
+		{100 * ms, 200, 200 * ms},
+		{100 * ms, 201, 100 * ms},
+		{200 * ms, 300, 400 * ms}, // 150 per 100 ms
+		{200 * ms, 401, 100 * ms},
+		{800 * ms, 0, time.Second},
+		{time.Second, 0, time.Second},
+		{time.Second, 2000, time.Second},
+		{time.Second, 2001, 100 * ms},
+	}
+	for _, tt := range tests {
+		if got := nextWait(tt.wait, tt.fresh); got != tt.want {
+			t.Errorf("nextWait(%v, %d frames) = %v, want %v", tt.wait, tt.fresh, got, tt.want)
+		}
+	}
+	frames := []struct{ last, now, want int }{
+		{0, 0, 0},
+		{100, 150, 50},
+		{8000, 30, 30}, // the WAL restarted
+	}
+	for _, tt := range frames {
+		if got := newFrames(tt.last, tt.now); got != tt.want {
+			t.Errorf("newFrames(%d, %d) = %d, want %d", tt.last, tt.now, got, tt.want)
+		}
 	}
 }
 
