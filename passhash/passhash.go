@@ -29,6 +29,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Limits enforced by Params.Validate and Parse. They are deliberately the
@@ -244,15 +245,21 @@ type Hasher struct {
 	dummyOnce sync.Once
 	dummy     string
 
-	// buffers keeps argon2 working memory for the Hasher's own Memory and
-	// Threads between computations (as *[]block), so a login storm does
-	// not allocate and zero 19 MiB per login. A sync.Pool rather than one
-	// buffer per slot: the pool drops what has not been used for two
-	// collections, so an idle server hands the memory back. The blocks
-	// hold what the last computation left, which was as reachable in the
-	// heap before; a process that can read our memory can read passwords
-	// as they arrive.
-	buffers sync.Pool
+	// free keeps argon2 working memory for the Hasher's own Memory and
+	// Threads between computations, so a login storm does not allocate and
+	// zero 19 MiB per login. Its capacity is sem's: no more buffers are ever
+	// made than can be in use at once. (A sync.Pool made up to five for two
+	// slots, since a buffer left in one CPU's private slot cannot be taken
+	// from another, and the server's RSS after cardportal bench's login
+	// storm swung between 100 and 139 MiB with how many it had made.)
+	// Buffers are dropped once none was used for idleRelease, so an idle
+	// server hands the memory back. The blocks hold what the last
+	// computation left, which was as reachable in the heap before; a
+	// process that can read our memory can read passwords as they arrive.
+	free     chan *[]block
+	made     atomic.Int64 // buffers allocated, for the tests
+	lastUsed atomic.Int64 // when a buffer was last put back, in Unix nanoseconds
+	trimming atomic.Bool  // a trim is scheduled
 
 	// testHookHeld, if set, runs while a semaphore slot is held, just
 	// before the argon2 computation. Tests use it to observe and pause
@@ -274,8 +281,11 @@ func NewHasher(p Params, maxConcurrent int) (*Hasher, error) {
 	if maxConcurrent == 0 {
 		maxConcurrent = runtime.GOMAXPROCS(0)
 	}
-	return &Hasher{params: p, sem: make(chan struct{}, maxConcurrent)}, nil
+	return &Hasher{params: p, sem: make(chan struct{}, maxConcurrent), free: make(chan *[]block, maxConcurrent)}, nil
 }
+
+// idleRelease is how long a Hasher keeps working memory nobody uses.
+var idleRelease = time.Minute
 
 // Params returns the parameters used for new hashes.
 func (h *Hasher) Params() Params { return h.params }
@@ -375,7 +385,11 @@ func (h *Hasher) derive(ctx context.Context, password, salt []byte, p Params) ([
 	pooled := p.Memory == h.params.Memory && p.Threads == h.params.Threads
 	var mem *[]block
 	if pooled {
-		mem, _ = h.buffers.Get().(*[]block)
+		select {
+		case mem = <-h.free:
+		default:
+			h.made.Add(1)
+		}
 	}
 	if mem == nil {
 		// Other sizes come from hashes made before a parameter change;
@@ -385,8 +399,40 @@ func (h *Hasher) derive(ctx context.Context, password, salt []byte, p Params) ([
 	}
 	key := idKey(*mem, password, salt, nil, nil, p.Time, p.Memory, p.Threads, p.KeyLen)
 	if pooled {
-		h.buffers.Put(mem)
+		h.release(mem)
 	}
 	h.total.Add(1)
 	return key, nil
+}
+
+// release puts mem back for the next computation and makes sure a trim is
+// scheduled.
+func (h *Hasher) release(mem *[]block) {
+	h.lastUsed.Store(time.Now().UnixNano())
+	select {
+	case h.free <- mem:
+	default: // not reached: a slot is held for each buffer taken
+	}
+	if !h.trimming.Swap(true) {
+		time.AfterFunc(idleRelease, h.trim)
+	}
+}
+
+// trim drops the kept buffers if none was used for idleRelease, and
+// otherwise looks again when that will be so.
+func (h *Hasher) trim() {
+	if idle := time.Since(time.Unix(0, h.lastUsed.Load())); idle < idleRelease {
+		time.AfterFunc(idleRelease-idle, h.trim)
+		return
+	}
+	// Unmark first, so that a computation ending meanwhile schedules the
+	// next trim rather than leaving its buffer kept for ever.
+	h.trimming.Store(false)
+	for {
+		select {
+		case <-h.free:
+		default:
+			return
+		}
+	}
 }
