@@ -22,10 +22,11 @@ var _ authorize.Store = (*Store)(nil)
 // Group commit. One write transaction per network message would make the commit (the
 // WAL append on SQLite, the WAL flush on PostgreSQL) the cost of every decision. The
 // messages are instead queued to a committer goroutine that takes whatever is
-// waiting (up to maxBatch), runs each in its own SAVEPOINT inside one transaction,
-// commits once and only then answers each caller: an answer is never given for
-// something that is not committed, and one message's failure rolls back only its
-// own savepoint.
+// waiting (up to maxBatch), runs them in one transaction, commits once and only then
+// answers each caller: an answer is never given for something that is not
+// committed. If any message of a batch fails, the batch is rolled back and each of
+// its messages runs again in a transaction of its own (commit), so one message's
+// failure costs the others a retry, never their answer.
 //
 // Serialisation per account: every message locks its account's row first (SELECT ...
 // FOR UPDATE on PostgreSQL; SQLite's IMMEDIATE transaction already excludes every
