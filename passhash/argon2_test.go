@@ -138,23 +138,23 @@ func TestHasherKeepsOneBufferPerSlot(t *testing.T) {
 }
 
 // TestHasherReleasesIdleMemory checks that the kept buffers are dropped once
-// none has been used for idleRelease, and that hashing goes on afterwards.
+// none has been used for the Hasher's idleRelease, and that hashing goes on
+// afterwards.
 func TestHasherReleasesIdleMemory(t *testing.T) {
-	defer func(d time.Duration) { idleRelease = d }(idleRelease)
-	idleRelease = 20 * time.Millisecond
 	p := DefaultParams
 	p.Memory = 256
 	h, err := NewHasher(p, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.idleRelease = 20 * time.Millisecond
 	encoded, err := h.Hash(t.Context(), []byte("idle"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for deadline := time.Now().Add(10 * time.Second); len(h.free) > 0; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d buffers still kept after 10 s idle (idleRelease %v)", len(h.free), idleRelease)
+			t.Fatalf("%d buffers still kept after 10 s idle (idleRelease %v)", len(h.free), h.idleRelease)
 		}
 	}
 	if ok, _, err := h.Verify(t.Context(), encoded, []byte("idle")); err != nil || !ok {

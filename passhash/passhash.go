@@ -256,10 +256,11 @@ type Hasher struct {
 	// server hands the memory back. The blocks hold what the last
 	// computation left, which was as reachable in the heap before; a
 	// process that can read our memory can read passwords as they arrive.
-	free     chan *[]block
-	made     atomic.Int64 // buffers allocated, for the tests
-	lastUsed atomic.Int64 // when a buffer was last put back, in Unix nanoseconds
-	trimming atomic.Bool  // a trim is scheduled
+	free        chan *[]block
+	idleRelease time.Duration // how long unused buffers are kept
+	made        atomic.Int64  // buffers allocated, for the tests
+	lastUsed    atomic.Int64  // when a buffer was last put back, in Unix nanoseconds
+	trimming    atomic.Bool   // a trim is scheduled
 
 	// testHookHeld, if set, runs while a semaphore slot is held, just
 	// before the argon2 computation. Tests use it to observe and pause
@@ -281,11 +282,11 @@ func NewHasher(p Params, maxConcurrent int) (*Hasher, error) {
 	if maxConcurrent == 0 {
 		maxConcurrent = runtime.GOMAXPROCS(0)
 	}
-	return &Hasher{params: p, sem: make(chan struct{}, maxConcurrent), free: make(chan *[]block, maxConcurrent)}, nil
+	return &Hasher{
+		params: p, sem: make(chan struct{}, maxConcurrent),
+		free: make(chan *[]block, maxConcurrent), idleRelease: time.Minute,
+	}, nil
 }
-
-// idleRelease is how long a Hasher keeps working memory nobody uses.
-var idleRelease = time.Minute
 
 // Params returns the parameters used for new hashes.
 func (h *Hasher) Params() Params { return h.params }
@@ -414,15 +415,15 @@ func (h *Hasher) release(mem *[]block) {
 	default: // not reached: a slot is held for each buffer taken
 	}
 	if !h.trimming.Swap(true) {
-		time.AfterFunc(idleRelease, h.trim)
+		time.AfterFunc(h.idleRelease, h.trim)
 	}
 }
 
 // trim drops the kept buffers if none was used for idleRelease, and
 // otherwise looks again when that will be so.
 func (h *Hasher) trim() {
-	if idle := time.Since(time.Unix(0, h.lastUsed.Load())); idle < idleRelease {
-		time.AfterFunc(idleRelease-idle, h.trim)
+	if idle := time.Since(time.Unix(0, h.lastUsed.Load())); idle < h.idleRelease {
+		time.AfterFunc(h.idleRelease-idle, h.trim)
 		return
 	}
 	// Unmark first, so that a computation ending meanwhile schedules the
