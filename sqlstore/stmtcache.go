@@ -22,6 +22,10 @@ type stmtPool struct {
 
 	mu    sync.RWMutex
 	stmts map[string]*sql.Stmt
+
+	// Tests: testHookPrepared runs after a statement is prepared and before it is
+	// cached, testHookClosing before a statement that is not kept is closed.
+	testHookPrepared, testHookClosing func()
 }
 
 // maxCachedStmts bounds the cache: query texts are built from a fixed set of
@@ -51,14 +55,29 @@ func (p *stmtPool) stmt(ctx context.Context, query string) *sql.Stmt {
 	if err != nil {
 		return nil
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if prev := p.stmts[query]; prev != nil || len(p.stmts) >= maxCachedStmts {
-		st.Close() // another caller prepared it meanwhile, or the cache filled up
-		return prev
+	if p.testHookPrepared != nil {
+		p.testHookPrepared()
 	}
-	p.stmts[query] = st
-	return st
+	p.mu.Lock()
+	prev := p.stmts[query]
+	keep := prev == nil && len(p.stmts) < maxCachedStmts
+	if keep {
+		p.stmts[query] = st
+	}
+	p.mu.Unlock()
+	if keep {
+		return st
+	}
+	// Another caller prepared it meanwhile, or the cache filled up. Closed without
+	// the lock: closing waits for the connection the statement was prepared on, and
+	// a transaction may be running a statement there that waits (on PostgreSQL) for
+	// a row lock held by a transaction that needs the lock to find its statements.
+	// That cycle hung TestStore/RedeemConcurrent on PostgreSQL in CI (2026-11-22).
+	if p.testHookClosing != nil {
+		p.testHookClosing()
+	}
+	st.Close()
+	return prev
 }
 
 func (p *stmtPool) cached(query string) *sql.Stmt {
@@ -164,14 +183,16 @@ func (t *poolTx) prepareMissing(ctx context.Context) {
 
 func (p *stmtPool) PingContext(ctx context.Context) error { return p.db.PingContext(ctx) }
 
-// close closes the cached statements; the pool itself is closed by its owner.
+// close closes the cached statements; the pool itself is closed by its owner. The
+// statements are closed without the lock, for the reason given in stmt.
 func (p *stmtPool) close() error {
 	p.mu.Lock()
-	defer p.mu.Unlock()
+	stmts := p.stmts
+	p.stmts = map[string]*sql.Stmt{}
+	p.mu.Unlock()
 	var errs []error
-	for q, st := range p.stmts {
+	for _, st := range stmts {
 		errs = append(errs, st.Close())
-		delete(p.stmts, q)
 	}
 	return errors.Join(errs...)
 }

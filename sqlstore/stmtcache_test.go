@@ -124,3 +124,46 @@ func TestNoBoundLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestStmtPoolClosesWithoutTheLock races two callers preparing one statement and
+// checks that the loser's copy is closed with the pool's lock free. Closing waits for
+// the connection the statement was prepared on, and a transaction may be running a
+// statement there that waits for a row lock held by a transaction that needs the
+// pool's lock: closing under the lock hung a PostgreSQL contract test in CI.
+func TestStmtPoolClosesWithoutTheLock(t *testing.T) {
+	ctx := t.Context()
+	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "race.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	p := newStmtPool(db)
+	defer p.close()
+	const query = `SELECT 1`
+	// The other caller prepares and caches the statement while this one prepares it.
+	var winner *sql.Stmt
+	p.testHookPrepared = func() {
+		p.testHookPrepared = nil
+		winner = p.stmt(ctx, query)
+	}
+	closed := false
+	p.testHookClosing = func() {
+		closed = true
+		if !p.mu.TryLock() {
+			t.Error("the pool's lock is held while a statement is closed")
+			return
+		}
+		p.mu.Unlock()
+	}
+	got := p.stmt(ctx, query)
+	if winner == nil || got != winner || p.cached(query) != winner {
+		t.Fatalf("stmt = %p, cached %p; want the first caller's statement %p", got, p.cached(query), winner)
+	}
+	if !closed {
+		t.Fatal("the second copy of the statement was kept, not closed")
+	}
+	var one int
+	if err := p.QueryRowContext(ctx, query).Scan(&one); err != nil || one != 1 {
+		t.Errorf("the cached statement after the race: %d, %v", one, err)
+	}
+}
