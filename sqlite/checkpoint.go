@@ -44,9 +44,9 @@ import (
 //
 // A pass that copies anything syncs the WAL and the database file. Under a trickle of
 // writes, such as a login storm's two commits per sign-in, every pass at 100 ms found
-// a few new frames, and those syncs were the checkpointer's whole cost and more than
+// a few new frames, and those syncs were most of the checkpointer's cost, more than
 // any single query of a sign-in (perf during cardportal bench, 2026-11-22: 0.37% of
-// the server's CPU). So while fewer than quietFrames new frames arrive per
+// the server's CPU, of the checkpointer's 0.51%). So while fewer than quietFrames new frames arrive per
 // checkpointEvery, the wait between passes doubles up to checkpointIdle, copying the
 // same pages less often (a hot page written ten times is copied once); a busier WAL
 // brings the next pass back to checkpointEvery. The authorisation stream never backs
@@ -115,9 +115,9 @@ func newFrames(last, now int) int {
 	return now - last
 }
 
-// nextWait is the wait after a pass that found fresh new frames, wait after the one
-// before: back to checkpointEvery when they came faster than quietFrames per
-// checkpointEvery, else twice as long, up to checkpointIdle.
+// nextWait is the wait before the next pass, given the wait before this one and the
+// fresh frames that arrived in it: checkpointEvery when they came faster than
+// quietFrames per checkpointEvery, else twice the last wait, up to checkpointIdle.
 func nextWait(wait time.Duration, fresh int) time.Duration {
 	if int64(fresh)*int64(checkpointEvery) > int64(quietFrames)*int64(wait) {
 		return checkpointEvery
