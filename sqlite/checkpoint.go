@@ -36,8 +36,11 @@ import (
 // Those syncs would not be short by themselves: SQLite syncs the database file only
 // when a checkpoint reaches the end of the WAL, which passive passes under load never
 // do, so the FULL's sync would flush everything they copied since the last restart,
-// up to restartPages pages. The checkpointer syncs the file itself first, through a
-// descriptor of its own, so the writers' pause only flushes the FULL's own pages.
+// up to restartPages pages; and its sync of the WAL would flush every frame written
+// since the last passive pass, 100 ms of them. The checkpointer syncs both files
+// itself first, through descriptors of its own, so the writers' pause only flushes
+// what was written in between. Syncing the WAL too cut that pause from a median of
+// 6.3 ms to 3.7 ms (p90 8.3 to 5.6 ms; 41 FULLs each at 3,000/s, 2026-11-22).
 //
 // wal_autocheckpoint stays on as a safety net, at safetyPages, for when the
 // checkpointer cannot keep up or another process writes without one.
@@ -65,7 +68,7 @@ var ( // variables for the tests
 
 type checkpointer struct {
 	write, own *sql.DB
-	db         *os.File // the database file, to sync before a FULL; opened on first use
+	files      []*os.File // the database file and its WAL, to sync before a FULL; opened on first use
 	log        *slog.Logger
 	stop       chan struct{}
 	done       sync.WaitGroup
@@ -136,28 +139,45 @@ func (c *checkpointer) pass(ctx context.Context) (logged int, err error) {
 	if logged < restartPages || logged-copied > fullLeft {
 		return logged, nil
 	}
-	if err := c.syncDB(ctx); err != nil {
+	if err := c.syncFiles(ctx); err != nil {
 		return logged, err
 	}
 	return logged, c.full(ctx)
 }
 
-// syncDB flushes the database file's dirty pages to disk (fsync covers the file,
-// whichever descriptor asks).
-func (c *checkpointer) syncDB(ctx context.Context) error {
-	if c.db == nil {
+// syncFiles flushes the dirty pages of the database file and its WAL to disk (fsync
+// covers the file, whichever descriptor asks).
+func (c *checkpointer) syncFiles(ctx context.Context) error {
+	if c.files == nil {
 		var seq int
 		var name, file string
 		if err := c.own.QueryRowContext(ctx, "PRAGMA database_list").Scan(&seq, &name, &file); err != nil {
 			return fmt.Errorf("database file: %w", err)
 		}
-		f, err := os.OpenFile(file, os.O_RDWR, 0)
-		if err != nil {
-			return fmt.Errorf("database file: %w", err)
+		for _, path := range []string{file, file + "-wal"} {
+			f, err := os.OpenFile(path, os.O_RDWR, 0)
+			if err != nil {
+				c.closeFiles()
+				return fmt.Errorf("database file: %w", err)
+			}
+			c.files = append(c.files, f)
 		}
-		c.db = f
 	}
-	return c.db.Sync()
+	for _, f := range c.files {
+		if err := f.Sync(); err != nil {
+			return fmt.Errorf("sync %s: %w", f.Name(), err)
+		}
+	}
+	return nil
+}
+
+func (c *checkpointer) closeFiles() error {
+	var err error
+	for _, f := range c.files {
+		err = errors.Join(err, f.Close())
+	}
+	c.files = nil
+	return err
 }
 
 // full runs the FULL checkpoint on the write connection without waiting for readers.
@@ -201,9 +221,5 @@ func checkpoint(ctx context.Context, db interface {
 func (c *checkpointer) close() error {
 	close(c.stop)
 	c.done.Wait()
-	var err error
-	if c.db != nil {
-		err = c.db.Close()
-	}
-	return errors.Join(err, c.own.Close())
+	return errors.Join(c.closeFiles(), c.own.Close())
 }

@@ -151,9 +151,10 @@ func TestCheckpointerLogsToItsLogger(t *testing.T) {
 	}
 }
 
-// TestSyncDBFindsTheFile checks that the checkpointer syncs the database file itself,
-// found through SQLite rather than the open string, which may be a file: URI.
-func TestSyncDBFindsTheFile(t *testing.T) {
+// TestSyncFilesFindsTheFiles checks that the checkpointer syncs the database file
+// and its WAL itself, found through SQLite rather than the open string, which may be
+// a file: URI.
+func TestSyncFilesFindsTheFiles(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sync.db")
 	write, own := openPair(t, "file:"+path+"?mode=rwc&"+common, "")
 	ctx := t.Context()
@@ -162,19 +163,25 @@ func TestSyncDBFindsTheFile(t *testing.T) {
 	}
 	c := startCheckpointer(write, own, nil)
 	defer c.close()
-	if err := c.syncDB(ctx); err != nil {
-		t.Fatalf("syncDB: %v", err)
+	if err := c.syncFiles(ctx); err != nil {
+		t.Fatalf("syncFiles: %v", err)
 	}
-	got, err := c.db.Stat()
-	if err != nil {
-		t.Fatal(err)
+	want := []string{path, path + "-wal"}
+	if len(c.files) != len(want) {
+		t.Fatalf("synced %d files, want %d: %q", len(c.files), len(want), want)
 	}
-	want, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !os.SameFile(got, want) {
-		t.Errorf("synced %s, want the database file %s", c.db.Name(), path)
+	for i, f := range c.files {
+		got, err := f.Stat()
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := os.Stat(want[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !os.SameFile(got, w) {
+			t.Errorf("synced %s, want %s", f.Name(), want[i])
+		}
 	}
 }
 
