@@ -19,17 +19,12 @@ import (
 // what it lacked is prepared when it ends, and the next transaction uses it.
 func TestStmtPoolOneConnection(t *testing.T) {
 	ctx := t.Context()
-	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "pool.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	p := sqlitePool(t)
+	db := p.db
 	db.SetMaxOpenConns(1)
 	if _, err := db.Exec(`CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)`); err != nil {
 		t.Fatal(err)
 	}
-	p := newStmtPool(db)
-	defer p.close()
 	const (
 		insert = `INSERT INTO t (v) VALUES ($1)`
 		count  = `SELECT count(*) FROM t`
@@ -132,13 +127,7 @@ func TestNoBoundLimit(t *testing.T) {
 // pool's lock: closing under the lock hung a PostgreSQL contract test in CI.
 func TestStmtPoolClosesWithoutTheLock(t *testing.T) {
 	ctx := t.Context()
-	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "race.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	p := newStmtPool(db)
-	defer p.close()
+	p := sqlitePool(t)
 	const query = `SELECT 1`
 	// The other caller prepares and caches the statement while this one prepares it.
 	var winner *sql.Stmt
@@ -166,4 +155,20 @@ func TestStmtPoolClosesWithoutTheLock(t *testing.T) {
 	if err := p.QueryRowContext(ctx, query).Scan(&one); err != nil || one != 1 {
 		t.Errorf("the cached statement after the race: %d, %v", one, err)
 	}
+}
+
+// sqlitePool returns a statement pool on a new SQLite database, closed when the test
+// ends.
+func sqlitePool(t *testing.T) *stmtPool {
+	t.Helper()
+	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "pool.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newStmtPool(db)
+	t.Cleanup(func() {
+		p.close()
+		db.Close()
+	})
+	return p
 }
