@@ -49,12 +49,12 @@ import (
 // writes, such as a login storm's two commits per sign-in, every pass at 100 ms found
 // a few new frames, and those syncs were most of the checkpointer's cost, more than
 // any single query of a sign-in (perf during cardportal bench, 2026-11-22: 0.37% of
-// the server's CPU, of the checkpointer's 0.51%). So while fewer than quietFrames new frames arrive per
-// checkpointEvery, the wait between passes doubles up to checkpointIdle, copying the
-// same pages less often (a hot page written ten times is copied once); a busier WAL
-// brings the next pass back to checkpointEvery. The authorisation stream never backs
-// off (25,000 frames a second at 3,000/s), where a one-second interval made the p99
-// worse.
+// the server's CPU, of the checkpointer's 0.51%). So while fewer than quietFrames new
+// frames arrive per checkpointEvery, the wait between passes doubles up to
+// checkpointIdle, copying the same pages less often (a hot page written ten times is
+// copied once); a busier WAL brings the next pass back to checkpointEvery. The
+// authorisation stream never backs off (25,000 frames a second at 3,000/s), where a
+// one-second interval made the p99 worse.
 var ( // variables for the tests
 	checkpointEvery = 100 * time.Millisecond
 	checkpointIdle  = time.Second
@@ -146,7 +146,9 @@ func (c *checkpointer) pass(ctx context.Context) (logged int, err error) {
 }
 
 // syncFiles flushes the dirty pages of the database file and its WAL to disk (fsync
-// covers the file, whichever descriptor asks).
+// covers the file, whichever descriptor asks). The descriptors are kept: SQLite
+// deletes the WAL only when the last connection closes, and the checkpointer's own
+// stays open until close.
 func (c *checkpointer) syncFiles(ctx context.Context) error {
 	if c.files == nil {
 		var seq int
@@ -158,7 +160,7 @@ func (c *checkpointer) syncFiles(ctx context.Context) error {
 			f, err := os.OpenFile(path, os.O_RDWR, 0)
 			if err != nil {
 				c.closeFiles()
-				return fmt.Errorf("database file: %w", err)
+				return fmt.Errorf("open %s: %w", path, err)
 			}
 			c.files = append(c.files, f)
 		}
