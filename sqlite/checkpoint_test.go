@@ -186,11 +186,14 @@ func TestSyncFilesFindsTheFiles(t *testing.T) {
 }
 
 // openPair opens a database at dsn in WAL mode as the checkpointer sees it: a write
-// pool of one connection (its DSN with writeParams added) and the checkpointer's own.
-// Both close when the test ends.
+// pool of one connection (its DSN with writeParams added, through walVFS like Open's)
+// and the checkpointer's own. Both close when the test ends.
 func openPair(t *testing.T, dsn, writeParams string) (write, own *sql.DB) {
 	t.Helper()
-	write, err := sql.Open("sqlite", dsn+"&_pragma=journal_mode(WAL)"+writeParams)
+	if err := registerWALVFS(); err != nil {
+		t.Fatal(err)
+	}
+	write, err := sql.Open("sqlite", dsn+"&_pragma=journal_mode(WAL)&vfs="+walVFSName+writeParams)
 	if err != nil {
 		t.Fatal(err)
 	}

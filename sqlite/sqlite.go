@@ -74,8 +74,12 @@ func Open(ctx context.Context, path string, opts ...Option) (*sqlstore.Store, er
 	if strings.Contains(path, "?") {
 		sep = "&" // a file: URI with parameters of its own
 	}
+	if err := registerWALVFS(); err != nil {
+		return nil, err
+	}
 	write, err := sql.Open("sqlite", path+sep+common+"&_pragma=journal_mode(WAL)&_txlock=immediate"+
-		fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", safetyPages)) // see checkpoint.go
+		fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", safetyPages)+ // see checkpoint.go
+		"&vfs="+walVFSName) // see walvfs.go
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
