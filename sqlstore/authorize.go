@@ -288,12 +288,9 @@ INSERT INTO network_messages (message_id, kind, digest, received_at, response) V
 	return nil
 }
 
-// lockAccount takes the account's row lock for the rest of the transaction on
-// PostgreSQL. SQLite's writer is alone anyway: there it does nothing.
+// lockAccount takes the account's row lock for the rest of the transaction (on
+// PostgreSQL; SQLite's writer is alone anyway).
 func (s *Store) lockAccount(ctx context.Context, tx *poolTx, accountID int64) error {
-	if s.d.LockSuffix == "" {
-		return nil
-	}
 	var limit int64
 	return tx.QueryRowContext(ctx, `SELECT credit_limit FROM accounts WHERE id = $1`+s.d.LockSuffix, accountID).Scan(&limit)
 }
@@ -320,75 +317,97 @@ func releasePosting(ctx context.Context, tx *poolTx, postingID int64) error {
 // Authorise decides an authorisation request in a group-committed transaction.
 //
 // On PostgreSQL every statement is a round trip, which was most of a decision's cost
-// there, so an approval takes three: the account lock, the snapshot together with
-// the look-up of an earlier answer, and one statement that writes the hold, the
-// authorisation and the answer. SQLite runs the statements one by one, in process,
-// and needs no lock; the answer's look-up in the snapshot saves it a statement too.
+// there, so an approval takes three: the account lock together with the look-up of
+// an earlier answer, the snapshot, and one statement that writes the hold, the
+// authorisation and the answer. (The earlier answer is read in the statement that
+// waits for the lock, so it may miss one committed meanwhile by another instance;
+// then the answer's insert fails on the message id and inBatch runs the message
+// again, which finds it.) SQLite runs the statements one by one, in process.
 func (s *Store) Authorise(ctx context.Context, msg authorize.Message, ref authorize.CardRef, since time.Time, hold authorize.Hold,
 	decide func(authorize.Snapshot) authorize.Decision) (authorize.Answer, error) {
 	const op = "sqlstore.Authorise"
 	var out authorize.Answer
 	err := s.inBatch(ctx, ref.AccountID, func(tx *poolTx) error {
-		if ref.CardID == 0 {
-			a, done, err := s.storedAnswer(ctx, tx, op, msg)
-			if done || err != nil {
-				out = a
-				return err
-			}
-			out = authorize.Answer{MessageID: msg.ID, Code: authorize.NoSuchCard}
-			return s.storeAnswer(ctx, tx, op, msg, out)
+		var (
+			a    authorize.Answer
+			done bool
+			err  error
+		)
+		locked := s.d.LockSuffix != "" && ref.CardID != 0
+		if locked {
+			a, done, err = s.lockWithAnswer(ctx, tx, op, msg, ref.AccountID)
+		} else {
+			a, done, err = s.storedAnswer(ctx, tx, op, msg)
 		}
-		if err := s.lockAccount(ctx, tx, ref.AccountID); err != nil {
-			return cp.E(op, cp.Internal, "", err)
-		}
-		a, stored, err := s.authorise(ctx, tx, msg, ref, since, hold, decide)
-		out = a
-		if stored || err != nil {
+		if done || err != nil {
+			out = a
 			return err
 		}
+		a = authorize.Answer{MessageID: msg.ID, Code: authorize.NoSuchCard}
+		if ref.CardID != 0 {
+			var stored bool
+			if a, stored, err = s.authorise(ctx, tx, msg, ref, since, hold, decide); err != nil {
+				return err
+			}
+			if stored {
+				out = a
+				return nil
+			}
+		}
+		out = a
 		return s.storeAnswer(ctx, tx, op, msg, a)
 	})
 	return out, err
 }
 
-// authorise decides the message with the account locked, unless an answer to its id
-// is stored already: then that answer, or Conflict if the id was used for another
-// message. stored reports that there is nothing more to write: the answer was
-// stored before, or now with the approval.
+// lockWithAnswer takes the account's row lock (PostgreSQL) and, in the same
+// statement, looks for an earlier answer to msg, like storedAnswer.
+func (s *Store) lockWithAnswer(ctx context.Context, tx *poolTx, op string, msg authorize.Message, accountID int64) (authorize.Answer, bool, error) {
+	var (
+		limit          int64
+		kind, response sql.NullString
+		digest         []byte
+	)
+	err := tx.QueryRowContext(ctx, `
+SELECT a.credit_limit, n.kind, n.digest, n.response
+  FROM accounts a LEFT JOIN network_messages n ON n.message_id = $2
+ WHERE a.id = $1 FOR UPDATE OF a`, accountID, msg.ID).Scan(&limit, &kind, &digest, &response)
+	if err != nil {
+		return authorize.Answer{}, false, cp.E(op, cp.Internal, "", err)
+	}
+	if !kind.Valid {
+		return authorize.Answer{}, false, nil
+	}
+	return storedResponse(op, msg, kind.String, digest, response.String)
+}
+
+// authorise decides the message with the account locked (PostgreSQL: by the
+// caller's lockWithAnswer). stored reports that the answer was written with the
+// approval.
 func (s *Store) authorise(ctx context.Context, tx *poolTx, msg authorize.Message, ref authorize.CardRef, since time.Time, hold authorize.Hold,
 	decide func(authorize.Snapshot) authorize.Decision) (a authorize.Answer, stored bool, err error) {
 	const op = "sqlstore.Authorise"
 	// The lock was a statement of its own: on PostgreSQL a statement that waited for
 	// a row lock re-reads only the locked rows, and its subqueries would still see
-	// the totals (and an answer) from before the other transaction committed. This
-	// statement starts after the lock, so it sees them. Should another instance
-	// commit an answer to the same id after it, the answer's insert fails on the
-	// message id and inBatch runs the message again, which finds it.
+	// the totals from before the other transaction committed. This statement starts
+	// after the lock, so it sees them. SQLite's writer is alone and needs no lock.
 	var (
 		snap                           authorize.Snapshot
 		state                          string
 		pinSetAt, triesSetAt, failures int64
-		kind, response                 sql.NullString
-		digest                         []byte
 	)
 	err = tx.QueryRowContext(ctx, `
 SELECT a.credit_limit, COALESCE(t.posted, 0), COALESCE(t.pending, 0), c.state,
-       p.value, COALESCE(p.set_at, 0), COALESCE(r.set_at, -1), COALESCE(r.failures, 0),
-       n.kind, n.digest, n.response
+       p.value, COALESCE(p.set_at, 0), COALESCE(r.set_at, -1), COALESCE(r.failures, 0)
   FROM cards c
   JOIN accounts a ON a.id = c.account_id
   LEFT JOIN account_totals t ON t.account_id = a.id
   LEFT JOIN card_pins p ON p.card_id = c.id
   LEFT JOIN card_pin_tries r ON r.card_id = c.id
-  LEFT JOIN network_messages n ON n.message_id = $2
- WHERE c.id = $1`, ref.CardID, msg.ID).Scan(&snap.CreditLimit, &snap.Balance, &snap.Pending, &state,
-		&snap.PINValue, &pinSetAt, &triesSetAt, &failures, &kind, &digest, &response)
+ WHERE c.id = $1`, ref.CardID).Scan(&snap.CreditLimit, &snap.Balance, &snap.Pending, &state,
+		&snap.PINValue, &pinSetAt, &triesSetAt, &failures)
 	if err != nil {
 		return authorize.Answer{}, false, cp.E(op, cp.Internal, "", err)
-	}
-	if kind.Valid {
-		a, _, err := storedResponse(op, msg, kind.String, digest, response.String)
-		return a, true, err
 	}
 	snap.State = card.State(state)
 	// Failures count for the PIN they were made against; a new PIN starts afresh.
