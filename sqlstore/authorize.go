@@ -288,9 +288,12 @@ INSERT INTO network_messages (message_id, kind, digest, received_at, response) V
 	return nil
 }
 
-// lockAccount takes the account's row lock for the rest of the transaction (on
-// PostgreSQL; SQLite's writer is alone anyway).
+// lockAccount takes the account's row lock for the rest of the transaction on
+// PostgreSQL. SQLite's writer is alone anyway: there it runs no statement.
 func (s *Store) lockAccount(ctx context.Context, tx *poolTx, accountID int64) error {
+	if s.d.LockSuffix == "" {
+		return nil
+	}
 	var limit int64
 	return tx.QueryRowContext(ctx, `SELECT credit_limit FROM accounts WHERE id = $1`+s.d.LockSuffix, accountID).Scan(&limit)
 }
