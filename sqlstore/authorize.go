@@ -298,18 +298,25 @@ func (s *Store) lockAccount(ctx context.Context, tx *poolTx, accountID int64) er
 	return tx.QueryRowContext(ctx, `SELECT credit_limit FROM accounts WHERE id = $1`+s.d.LockSuffix, accountID).Scan(&limit)
 }
 
-// insertPosting writes a ledger entry the authorisation logic has already checked.
-func insertPosting(ctx context.Context, tx *poolTx, e account.Entry) (int64, error) {
-	var id int64
-	err := tx.QueryRowContext(ctx, `
+// insertPosting writes a ledger entry the authorisation logic has already checked
+// and returns its id.
+func (s *Store) insertPosting(ctx context.Context, tx *poolTx, e account.Entry) (id int64, err error) {
+	const insert = `
 INSERT INTO postings (account_id, amount, kind, description, posted_at, idempotency_key,
                       card_id, merchant, mcc, city, country, channel, status, search)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-RETURNING id`,
-		e.AccountID, e.Amount, string(e.Kind), e.Description, micros(e.PostedAt), e.IdempotencyKey,
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
+	args := []any{e.AccountID, e.Amount, string(e.Kind), e.Description, micros(e.PostedAt), e.IdempotencyKey,
 		nullID(e.CardID), e.Merchant, e.MCC, e.City, e.Country, string(e.Channel), string(e.Status),
-		searchText(e.Merchant, e.Description)).Scan(&id)
-	return id, err
+		searchText(e.Merchant, e.Description)}
+	if !s.d.LastInsertID {
+		err = tx.QueryRowContext(ctx, insert+" RETURNING id", args...).Scan(&id)
+		return id, err
+	}
+	res, err := tx.ExecContext(ctx, insert, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
 }
 
 func releasePosting(ctx context.Context, tx *poolTx, postingID int64) error {
@@ -449,7 +456,7 @@ ON CONFLICT (card_id) DO UPDATE SET failures = CASE WHEN card_pin_tries.set_at =
 		}
 		return a, true, nil
 	}
-	postingID, err := insertPosting(ctx, tx, hold.Entry)
+	postingID, err := s.insertPosting(ctx, tx, hold.Entry)
 	if err != nil {
 		return authorize.Answer{}, false, cp.E(op, cp.Internal, "", err)
 	}
@@ -563,7 +570,7 @@ func (s *Store) reduceHold(ctx context.Context, tx *poolTx, o openAuth, amount i
 		return err
 	}
 	e.IdempotencyKey = "auth:" + original + ":" + reversalID
-	id, err := insertPosting(ctx, tx, e)
+	id, err := s.insertPosting(ctx, tx, e)
 	if err != nil {
 		return err
 	}
@@ -607,7 +614,7 @@ func (s *Store) Present(ctx context.Context, msg authorize.Message, ref authoriz
 					}
 				}
 			}
-			if _, err := insertPosting(ctx, tx, e); err != nil {
+			if _, err := s.insertPosting(ctx, tx, e); err != nil {
 				return cp.E(op, cp.Internal, "", err)
 			}
 		}
