@@ -227,7 +227,8 @@ func vfsOpen(tls *libc.TLS, pVfs, zName, pFile uintptr, flags int32, pOutFlags u
 }
 
 // flush writes out what pFile's buffer holds.
-func flush(tls *libc.TLS, pFile uintptr, t *fileTail) int32 {
+func flush(tls *libc.TLS, pFile uintptr) int32 {
+	t := tailOf(pFile)
 	if t.n == 0 {
 		return sqlite3.SQLITE_OK
 	}
@@ -244,7 +245,7 @@ func walWrite(tls *libc.TLS, pFile, zBuf uintptr, iAmt int32, iOfst int64) int32
 	}
 	walStats.writes.Add(1)
 	if t.n > 0 && (iOfst != t.off+int64(t.n) || int64(t.n)+int64(iAmt) > walBufSize) {
-		if rc := flush(tls, pFile, t); rc != sqlite3.SQLITE_OK {
+		if rc := flush(tls, pFile); rc != sqlite3.SQLITE_OK {
 			return rc
 		}
 	}
@@ -264,54 +265,49 @@ func walWrite(tls *libc.TLS, pFile, zBuf uintptr, iAmt int32, iOfst int64) int32
 	if t.commit != 0 {
 		// The page of the commit frame: the transaction's last write.
 		t.commit = 0
-		return flush(tls, pFile, t)
+		return flush(tls, pFile)
 	}
 	if iAmt == walFrameHeader && binary.BigEndian.Uint32(src[4:8]) != 0 && !testNoCommitFlush.Load() {
 		t.commit = 1
 		if t.n == iAmt {
 			// Alone in the buffer, it may be a header rewritten with no page to
 			// follow: out with it now.
-			return flush(tls, pFile, t)
+			return flush(tls, pFile)
 		}
 	}
 	return sqlite3.SQLITE_OK
 }
 
 func walRead(tls *libc.TLS, pFile, zBuf uintptr, iAmt int32, iOfst int64) int32 {
-	t := tailOf(pFile)
-	if rc := flush(tls, pFile, t); rc != sqlite3.SQLITE_OK {
+	if rc := flush(tls, pFile); rc != sqlite3.SQLITE_OK {
 		return rc
 	}
 	return callRW(inner(pFile).FxRead, tls, pFile, zBuf, iAmt, iOfst)
 }
 
 func walTruncate(tls *libc.TLS, pFile uintptr, size int64) int32 {
-	t := tailOf(pFile)
-	if rc := flush(tls, pFile, t); rc != sqlite3.SQLITE_OK {
+	if rc := flush(tls, pFile); rc != sqlite3.SQLITE_OK {
 		return rc
 	}
 	return callInt64(inner(pFile).FxTruncate, tls, pFile, size)
 }
 
 func walSync(tls *libc.TLS, pFile uintptr, flags int32) int32 {
-	t := tailOf(pFile)
-	if rc := flush(tls, pFile, t); rc != sqlite3.SQLITE_OK {
+	if rc := flush(tls, pFile); rc != sqlite3.SQLITE_OK {
 		return rc
 	}
 	return callInt32(inner(pFile).FxSync, tls, pFile, flags)
 }
 
 func walFileSize(tls *libc.TLS, pFile, pSize uintptr) int32 {
-	t := tailOf(pFile)
-	if rc := flush(tls, pFile, t); rc != sqlite3.SQLITE_OK {
+	if rc := flush(tls, pFile); rc != sqlite3.SQLITE_OK {
 		return rc
 	}
 	return callPtr(inner(pFile).FxFileSize, tls, pFile, pSize)
 }
 
 func walFileControl(tls *libc.TLS, pFile uintptr, op int32, pArg uintptr) int32 {
-	t := tailOf(pFile)
-	if rc := flush(tls, pFile, t); rc != sqlite3.SQLITE_OK {
+	if rc := flush(tls, pFile); rc != sqlite3.SQLITE_OK {
 		return rc
 	}
 	return callCtl(inner(pFile).FxFileControl, tls, pFile, op, pArg)
@@ -319,7 +315,7 @@ func walFileControl(tls *libc.TLS, pFile uintptr, op int32, pArg uintptr) int32 
 
 func walClose(tls *libc.TLS, pFile uintptr) int32 {
 	t := tailOf(pFile)
-	rc := flush(tls, pFile, t)
+	rc := flush(tls, pFile)
 	if t.buf != 0 {
 		libc.Xfree(tls, t.buf)
 		t.buf = 0
@@ -351,11 +347,8 @@ func dbClose(tls *libc.TLS, pFile uintptr) int32 {
 func dbShmBarrier(tls *libc.TLS, pFile uintptr) {
 	t := tailOf(pFile)
 	if t.peer != 0 {
-		w := tailOf(t.peer)
-		if w.n > 0 {
-			if rc := flush(tls, t.peer, w); rc != sqlite3.SQLITE_OK {
-				w.err = rc
-			}
+		if rc := flush(tls, t.peer); rc != sqlite3.SQLITE_OK {
+			tailOf(t.peer).err = rc
 		}
 	}
 	callVoid(inner(pFile).FxShmBarrier, tls, pFile)
