@@ -44,6 +44,8 @@ type Code string
 //	25  unable to locate the original (reversal of an unknown authorisation)
 //	41  lost card: the card was reported lost or stolen (the portal keeps one state
 //	    for both, so 43 "stolen" is never answered)
+//	46  closed account: the network token named was deleted (Visa's code for a
+//	    credential that will never be approved again)
 //	51  insufficient credit: amount > limit - posted balance - open holds
 //	54  expired card, or the expiry given is not the card's
 //	55  incorrect PIN (also: a PIN block when no PIN is set, or one that does not
@@ -51,7 +53,7 @@ type Code string
 //	57  transaction not permitted to card holder: the card is not activated yet
 //	61  exceeds amount limit: the velocity amount rule
 //	62  restricted card: the card is frozen (recurring payments may pass, see
-//	    Config.RecurringWhenFrozen)
+//	    Config.RecurringWhenFrozen), or the network token named is suspended
 //	65  exceeds frequency limit: the velocity count rule
 //	75  allowable number of PIN tries exceeded: 3 wrong PINs block PIN use until the
 //	    PIN is changed
@@ -66,6 +68,7 @@ const (
 	NoOriginal        Code = "25"
 	LostCard          Code = "41"
 	StolenCard        Code = "43"
+	ClosedAccount     Code = "46"
 	NoCredit          Code = "51"
 	ExpiredCard       Code = "54"
 	WrongPIN          Code = "55"
@@ -129,7 +132,10 @@ type Checks struct {
 	Expired     bool
 	CIDGiven    bool
 	CIDOK       bool
-	PINGiven    bool
+	// Tokenised: the card was named by a network token, whose device cryptogram the
+	// token service checked in place of the CID (token.go).
+	Tokenised bool
+	PINGiven  bool
 	// PINValue is the verification value of the PIN in the block (nil if the block
 	// did not decrypt), compared with the stored one in Decide.
 	PINValue []byte
@@ -146,6 +152,10 @@ type Snapshot struct {
 	VelocityTotal int64 // their amounts
 	PINValue      []byte
 	PINFailures   int
+	// Token and TokenExpiry are the status and expiry of the network token the card
+	// was named by; Token is "" when it was named by its number.
+	Token       TokenStatus
+	TokenExpiry card.Expiry
 }
 
 // Available is the credit left: limit - posted balance - open holds.
@@ -159,13 +169,19 @@ type Decision struct {
 	PIN    PINOutcome
 }
 
+// reasonFrozen is the Reason of a decline because the card is frozen, which the
+// Observer hears of ("someone tried to use your frozen card").
+const reasonFrozen = "card frozen"
+
 // Approved reports whether the decision approves.
 func (d Decision) Approved() bool { return d.Code == Approved }
 
 // Decide applies the rules, in this order (the first that fails answers):
 //
-//  1. card state: lost (41), closed (05), not activated (57);
-//  2. expiry: the card has expired or the expiry given is not the card's (54);
+//  1. card state: lost (41), closed (05), not activated (57); then, when the card
+//     was named by a network token, the token's: deleted (46), suspended (62);
+//  2. expiry: the card (or its token) has expired, or the expiry given is not the
+//     card's (the token's) (54);
 //  3. frozen (62), unless the channel is recurring and the product lets frozen cards
 //     pay recurring merchants;
 //  4. currency (12) and amount (13);
@@ -192,6 +208,13 @@ func Decide(cfg Config, c Checks, s Snapshot) Decision {
 	default:
 		return Decision{Code: DoNotHonour, Reason: "card state unknown"}
 	}
+	switch s.Token {
+	case "", TokenActive:
+	case TokenSuspended:
+		return Decision{Code: RestrictedCard, Reason: "token suspended"}
+	default:
+		return Decision{Code: ClosedAccount, Reason: "token deleted"}
+	}
 	if c.Expired {
 		return Decision{Code: ExpiredCard, Reason: "card expired"}
 	}
@@ -199,7 +222,7 @@ func Decide(cfg Config, c Checks, s Snapshot) Decision {
 		return Decision{Code: ExpiredCard, Reason: "expiry mismatch"}
 	}
 	if s.State == card.Frozen && !(c.Channel == account.Recurring && contains(cfg.RecurringWhenFrozen, c.Product)) {
-		return Decision{Code: RestrictedCard, Reason: "card frozen"}
+		return Decision{Code: RestrictedCard, Reason: reasonFrozen}
 	}
 	if c.Currency != c.AccountCcy {
 		return Decision{Code: InvalidTxn, Reason: "currency is not the account's"}
@@ -208,6 +231,7 @@ func Decide(cfg Config, c Checks, s Snapshot) Decision {
 		return Decision{Code: InvalidAmount, Reason: "amount not positive"}
 	}
 	switch {
+	case c.Tokenised:
 	case c.Channel == account.Online && (!c.CIDGiven || !c.CIDOK):
 		return Decision{Code: CIDMismatch, Reason: "CID missing or wrong"}
 	case c.Channel == account.Recurring && c.CIDGiven && !c.CIDOK:

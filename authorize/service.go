@@ -41,7 +41,8 @@ type Merchant struct {
 // Request is an authorisation request.
 type Request struct {
 	MessageID string
-	PAN       card.PAN
+	PAN       card.PAN // the card's number, or zero when Token names the card
+	Token     card.PAN // a network token (see token.go), or zero
 	Expiry    card.Expiry
 	CID       string // as sent; "" when none (card present, or a recurring payment)
 	PINBlock  []byte // nil when no PIN was entered
@@ -57,7 +58,8 @@ type Reversal struct {
 	MessageID  string
 	OriginalID string // the authorisation's message id
 	PAN        card.PAN
-	Amount     int64 // how much to release; 0 releases the whole remaining hold
+	Token      card.PAN // instead of PAN
+	Amount     int64    // how much to release; 0 releases the whole remaining hold
 }
 
 // Presentment is a clearing or a refund: money that moves for good.
@@ -65,7 +67,8 @@ type Presentment struct {
 	MessageID  string
 	OriginalID string // the authorisation it settles; "" for none
 	PAN        card.PAN
-	Amount     int64 // minor units, positive
+	Token      card.PAN // instead of PAN
+	Amount     int64    // minor units, positive
 	Currency   string
 	Merchant   Merchant
 	Channel    account.Channel
@@ -90,6 +93,10 @@ type CardRef struct {
 	Expiry    card.Expiry
 	Product   string // the account's product code
 	Currency  string // the account's currency
+	// TokenID is the network token the card was named by, if it was; then Expiry is
+	// zero, since a token's expiry and status can change and are read in the
+	// decision's transaction.
+	TokenID int64
 }
 
 // Message is a message as stored for idempotency.
@@ -118,11 +125,15 @@ type Store interface {
 	// CardByFingerprint returns the card with the PAN fingerprint. Returns NotFound
 	// if there is none.
 	CardByFingerprint(ctx context.Context, fingerprint []byte) (CardRef, error)
+	// CardByToken returns the card of the network token with the fingerprint, with
+	// TokenID set, whatever the token's status. Returns NotFound if there is none.
+	CardByToken(ctx context.Context, fingerprint []byte) (CardRef, error)
 	// Authorise reads the Snapshot of ref's card and account (velocity counted over
 	// approvals since since) and calls decide with it. On approval it stores hold and
 	// the authorisation, and answers with hold.AuthCode. It counts a PINBad outcome
 	// against the card's current PIN and clears the count on PINGood. A zero ref
-	// (no such card) is answered NoSuchCard without calling decide.
+	// (no such card) is answered NoSuchCard without calling decide. When ref.TokenID
+	// is set, the Snapshot has the token's status and expiry.
 	Authorise(ctx context.Context, msg Message, ref CardRef, since time.Time, hold Hold, decide func(Snapshot) Decision) (Answer, error)
 	// Reverse releases amount (0: all) of the open hold of the authorisation with
 	// message id originalID on ref's card, keeping the rest held. Answers NoOriginal
@@ -133,6 +144,11 @@ type Store interface {
 	// refund) and, when originalID names an open authorisation on ref's card, closes
 	// it and releases its hold. Answers Approved.
 	Present(ctx context.Context, msg Message, ref CardRef, originalID string, e account.Entry) (Answer, error)
+	// Token decides a token message with decide, given the card's state and the token
+	// as stored (by t.Fingerprint), and on approval stores t: a new token, or the
+	// stored one's new status, expiry and wallet. A zero ref is answered NoSuchCard
+	// without calling decide.
+	Token(ctx context.Context, msg Message, ref CardRef, t Token, decide func(TokenSnapshot) Code) (Answer, error)
 	// ExpireHolds releases every open hold whose time is up at now and returns how
 	// many it released.
 	ExpireHolds(ctx context.Context, now time.Time) (int64, error)
@@ -277,16 +293,27 @@ func (s *Service) observe(e Event) {
 	}
 }
 
-// card looks the card up by its number's fingerprint, through the cache.
-func (s *Service) card(ctx context.Context, pan card.PAN) (CardRef, error) {
-	fp := string(s.hsm.Fingerprint(pan))
+// card looks the card up by its number's fingerprint, or by a network token's when
+// token is set, through the cache. A token's card never changes, so it may be cached
+// like a card's facts.
+func (s *Service) card(ctx context.Context, number card.PAN, token bool) (CardRef, error) {
+	raw := s.hsm.Fingerprint(number)
+	fp := string(raw)
+	if token {
+		fp = "t" + fp // the keys of tokens and of cards differ in length
+	}
 	s.cacheMu.RLock()
 	ref, ok := s.cache[fp]
 	s.cacheMu.RUnlock()
 	if ok {
 		return ref, nil
 	}
-	ref, err := s.store.CardByFingerprint(ctx, []byte(fp))
+	var err error
+	if token {
+		ref, err = s.store.CardByToken(ctx, raw)
+	} else {
+		ref, err = s.store.CardByFingerprint(ctx, raw)
+	}
 	if cp.IsKind(err, cp.NotFound) {
 		return CardRef{}, nil
 	}
@@ -311,16 +338,18 @@ func (s *Service) Authorise(ctx context.Context, r Request) (Answer, error) {
 		return Answer{}, err
 	}
 	now := s.now()
-	ref, err := s.card(ctx, r.PAN)
+	tokenised := !r.Token.IsZero()
+	ref, err := s.card(ctx, r.number(), tokenised)
 	if err != nil {
 		return Answer{}, cp.E(op, cp.Internal, "", err)
 	}
 	msg := Message{ID: r.MessageID, Kind: KindAuthorisation, Digest: s.digest(KindAuthorisation, r), At: now}
 	c := Checks{
 		Product: ref.Product, Channel: r.Channel, Amount: r.Amount, Currency: r.Currency, AccountCcy: ref.Currency,
-		ExpiryMatch: r.Expiry == ref.Expiry, Expired: ref.Expiry.Expired(now),
+		ExpiryMatch: r.Expiry == ref.Expiry, Expired: ref.Expiry.Expired(now), Tokenised: tokenised,
 	}
-	if ref.CardID != 0 {
+	// validate refused a CID or a PIN block with a token.
+	if ref.CardID != 0 && !tokenised {
 		if r.CID != "" {
 			c.CIDGiven = true
 			code, err := card.ParseCode(r.CID, r.PAN.CodeLength())
@@ -351,6 +380,9 @@ func (s *Service) Authorise(ctx context.Context, r Request) (Answer, error) {
 		since = time.Time{} // no velocity rule: the store need not count
 	}
 	ans, err := s.store.Authorise(ctx, msg, ref, since, hold, func(snap Snapshot) Decision {
+		if tokenised {
+			c.ExpiryMatch, c.Expired = r.Expiry == snap.TokenExpiry, snap.TokenExpiry.Expired(now)
+		}
 		decision = Decide(s.cfg, c, snap)
 		owed = snap.Balance + snap.Pending
 		if decision.Approved() {
@@ -364,7 +396,7 @@ func (s *Service) Authorise(ctx context.Context, r Request) (Answer, error) {
 		}
 		return Answer{}, cp.E(op, cp.Internal, "", err)
 	}
-	if !ans.Replayed && (decision.Code == Approved || decision.Code == RestrictedCard) {
+	if !ans.Replayed && (decision.Code == Approved || decision.Reason == reasonFrozen) {
 		s.observe(Event{MessageID: r.MessageID, CardID: ref.CardID, AccountID: ref.AccountID, Code: decision.Code,
 			Reason: decision.Reason, Amount: r.Amount, Currency: r.Currency, Merchant: r.Merchant, Channel: r.Channel, At: now,
 			Owed: owed})
@@ -378,16 +410,14 @@ func (s *Service) Reverse(ctx context.Context, r Reversal) (Answer, error) {
 	var fs []cp.FieldError
 	fs = checkID(fs, "message_id", r.MessageID, true)
 	fs = checkID(fs, "original_message_id", r.OriginalID, true)
-	if r.PAN.IsZero() {
-		fs = append(fs, cp.FieldError{Field: "card_number", Msg: "error.invalid"})
-	}
+	fs = checkCard(fs, r.PAN, r.Token)
 	if r.Amount < 0 {
 		fs = append(fs, cp.FieldError{Field: "amount", Msg: "error.invalid"})
 	}
 	if len(fs) > 0 {
 		return Answer{}, cp.InvalidFields(op, fs...)
 	}
-	ref, err := s.card(ctx, r.PAN)
+	ref, err := s.card(ctx, r.number(), !r.Token.IsZero())
 	if err != nil {
 		return Answer{}, cp.E(op, cp.Internal, "", err)
 	}
@@ -410,9 +440,7 @@ func (s *Service) present(ctx context.Context, op, kind, prefix string, k accoun
 	var fs []cp.FieldError
 	fs = checkID(fs, "message_id", p.MessageID, true)
 	fs = checkID(fs, "original_message_id", p.OriginalID, false)
-	if p.PAN.IsZero() {
-		fs = append(fs, cp.FieldError{Field: "card_number", Msg: "error.invalid"})
-	}
+	fs = checkCard(fs, p.PAN, p.Token)
 	if p.Amount <= 0 {
 		fs = append(fs, cp.FieldError{Field: "amount", Msg: "error.invalid"})
 	}
@@ -420,7 +448,7 @@ func (s *Service) present(ctx context.Context, op, kind, prefix string, k accoun
 	if len(fs) > 0 {
 		return Answer{}, cp.InvalidFields(op, fs...)
 	}
-	ref, err := s.card(ctx, p.PAN)
+	ref, err := s.card(ctx, p.number(), !p.Token.IsZero())
 	if err != nil {
 		return Answer{}, cp.E(op, cp.Internal, "", err)
 	}
@@ -482,19 +510,33 @@ func storeErr(op string, err error) error {
 
 // digest is a keyed MAC of a message's contents: it tells a resend from a different
 // message under the same id without storing the card number, even hashed (a PAN's
-// plain hash can be reversed by trying the few digits a BIN leaves).
+// plain hash can be reversed by trying the few digits a BIN leaves). A token is
+// written after the other fields and only when there is one, so the digests stored
+// before tokens existed still match their resends.
 func (s *Service) digest(kind string, v any) []byte {
-	var b strings.Builder
+	var (
+		b     strings.Builder
+		token card.PAN
+	)
 	b.WriteString(kind)
 	switch m := v.(type) {
 	case Request:
 		writeFields(&b, m.MessageID, m.PAN.Digits(), m.Expiry.String(), m.CID, string(m.PINBlock), itoa(int64(m.PINFormat)),
 			itoa(m.Amount), m.Currency, m.Merchant.Name, m.Merchant.MCC, m.Merchant.City, m.Merchant.Country, string(m.Channel))
+		token = m.Token
 	case Reversal:
 		writeFields(&b, m.MessageID, m.OriginalID, m.PAN.Digits(), itoa(m.Amount))
+		token = m.Token
 	case Presentment:
 		writeFields(&b, m.MessageID, m.OriginalID, m.PAN.Digits(), itoa(m.Amount), m.Currency,
 			m.Merchant.Name, m.Merchant.MCC, m.Merchant.City, m.Merchant.Country, string(m.Channel))
+		token = m.Token
+	case TokenMessage:
+		writeFields(&b, m.MessageID, m.TokenExpiry.String(), string(m.Status), m.Wallet, m.PAN.Digits(), m.Expiry.String())
+		token = m.Token
+	}
+	if !token.IsZero() {
+		writeFields(&b, "token", token.Digits())
 	}
 	return s.hsm.MAC("network-message", []byte(b.String()))
 }
@@ -528,20 +570,46 @@ func authCode() string {
 func (r Request) validate() error {
 	var fs []cp.FieldError
 	fs = checkID(fs, "message_id", r.MessageID, true)
-	if r.PAN.IsZero() {
-		fs = append(fs, cp.FieldError{Field: "card_number", Msg: "error.invalid"})
-	}
+	fs = checkCard(fs, r.PAN, r.Token)
 	if r.Expiry.Validate() != nil {
 		fs = append(fs, cp.FieldError{Field: "expiry", Msg: "error.invalid"})
 	}
-	if r.PINBlock != nil && (r.PINFormat != 0 && r.PINFormat != 4) {
+	// A token's payments carry no CID and no PIN block of their own (token.go).
+	if r.PINBlock != nil && ((r.PINFormat != 0 && r.PINFormat != 4) || !r.Token.IsZero()) {
 		fs = append(fs, cp.FieldError{Field: "pin_block", Msg: "error.invalid"})
+	}
+	if r.CID != "" && !r.Token.IsZero() {
+		fs = append(fs, cp.FieldError{Field: "cid", Msg: "error.invalid"})
 	}
 	fs = append(fs, checkMerchant(r.Merchant, r.Currency, r.Channel)...)
 	if len(fs) > 0 {
 		return cp.InvalidFields("authorize.Request.validate", fs...)
 	}
 	return nil
+}
+
+// checkCard checks that a message names its card by exactly one of its number and a
+// token.
+func checkCard(fs []cp.FieldError, pan, token card.PAN) []cp.FieldError {
+	switch {
+	case pan.IsZero() && token.IsZero():
+		return append(fs, cp.FieldError{Field: "card_number", Msg: "error.invalid"})
+	case !pan.IsZero() && !token.IsZero():
+		return append(fs, cp.FieldError{Field: "token", Msg: "error.invalid"})
+	}
+	return fs
+}
+
+// number is the card's number or the token the message names it by.
+func (r Request) number() card.PAN     { return firstOf(r.PAN, r.Token) }
+func (r Reversal) number() card.PAN    { return firstOf(r.PAN, r.Token) }
+func (p Presentment) number() card.PAN { return firstOf(p.PAN, p.Token) }
+
+func firstOf(pan, token card.PAN) card.PAN {
+	if pan.IsZero() {
+		return token
+	}
+	return pan
 }
 
 func checkID(fs []cp.FieldError, field, id string, required bool) []cp.FieldError {

@@ -446,6 +446,11 @@ func (s *Store) authorise(ctx context.Context, tx *poolTx, msg authorize.Message
 		return a, true, err
 	}
 	snap.State = card.State(state)
+	if ref.TokenID != 0 {
+		if err := tokenSnapshot(ctx, tx, ref.TokenID, &snap); err != nil {
+			return authorize.Answer{}, false, cp.E(op, cp.Internal, "", err)
+		}
+	}
 	// Failures count for the PIN they were made against; a new PIN starts afresh.
 	if snap.PINValue != nil && pinSetAt == triesSetAt {
 		snap.PINFailures = int(failures)

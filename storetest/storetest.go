@@ -149,6 +149,7 @@ func Run(t *testing.T, open Open) {
 		{"AuthoriseReverseClear", testAuthReverseClear},  // authorize.go
 		{"AuthorisePINTries", testAuthPINTries},          // authorize.go
 		{"AuthoriseConcurrent", testAuthoriseConcurrent}, // authorize.go
+		{"AuthoriseTokens", testAuthTokens},              // tokens.go
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
