@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/cardportal/cardportal/account"
+	"github.com/cardportal/cardportal/authorize"
+	"github.com/cardportal/cardportal/card"
 	"github.com/cardportal/cardportal/network"
 )
 
@@ -27,6 +29,9 @@ import (
 // online and abroad; a few declines (a mistyped CID or expiry, a frozen or inactive
 // card, a card at its limit); reversals of some approvals; clearings of the rest
 // ClearAfter later, restaurants with a tip on top; and now and then a refund.
+// A fifth of the purchases are paid with a phone wallet: the first time a card
+// is, the simulator plays the token service too and tells the issuer of the
+// card's network token, which then names the card in place of its number.
 //
 // What is pending lives in memory: a restarted simulator forgets its open
 // authorisations, whose holds then expire as any uncleared hold does.
@@ -48,6 +53,13 @@ type Simulator struct {
 	open  []openAuth
 	done  []openAuth // cleared purchases, for refunds
 	stats map[string]int
+	// tokens are the cards' wallet tokens the issuer was told of, by card number.
+	tokens map[string]walletToken
+}
+
+// walletToken is a card's network token in the demo's phone wallet.
+type walletToken struct {
+	number, expiry string
 }
 
 // openAuth is an approved authorisation the simulator still has to settle.
@@ -104,6 +116,7 @@ func (s *Simulator) defaults() {
 	}
 	s.run = strconv.FormatInt(s.Now().UnixNano(), 36)
 	s.stats = map[string]int{}
+	s.tokens = map[string]walletToken{}
 }
 
 // Step sends one message: a due clearing first, otherwise a refund, a reversal or a
@@ -147,7 +160,16 @@ func (s *Simulator) authorise(ctx context.Context, r *mrand.Rand, now time.Time)
 		Merchant:   network.Merchant{Name: sh.name, MCC: sh.mcc, City: where.city, Country: where.country},
 		Channel:    string(sh.channel),
 	}
-	if sh.channel == account.Online {
+	if sh.channel != account.Recurring && r.IntN(5) == 0 {
+		tok, err := s.token(ctx, c, now)
+		if err != nil {
+			return err
+		}
+		if tok.number != "" {
+			req.CardNumber, req.Token, req.Expiry = "", tok.number, tok.expiry
+		}
+	}
+	if sh.channel == account.Online && req.Token == "" {
 		req.CID = c.Code.Digits()
 		if r.IntN(100) < 2 { // a mistyped security code
 			req.CID = wrongDigits(r, req.CID)
@@ -161,10 +183,39 @@ func (s *Simulator) authorise(ctx context.Context, r *mrand.Rand, now time.Time)
 		return err
 	}
 	s.stats[resp.ResponseCode]++
+	if req.Token != "" {
+		s.stats["token-auth:"+resp.ResponseCode]++
+	}
 	if resp.Approved {
 		s.open = append(s.open, openAuth{id: req.MessageID, card: c, req: req, clearAt: now.Add(s.ClearAfter)})
 	}
 	return nil
+}
+
+// token returns c's wallet token, telling the issuer of it first if this run has not
+// yet (a token message is idempotent per token: telling it again after a restart
+// is harmless). A declined token (a card lost or closed) comes back empty.
+func (s *Simulator) token(ctx context.Context, c DemoCard, now time.Time) (walletToken, error) {
+	if t, ok := s.tokens[c.PAN.Digits()]; ok {
+		return t, nil
+	}
+	// The demo's token range, with the card's account digits: one token per card.
+	digits := c.PAN.Digits()
+	body := "489537" + digits[len(digits)-10:len(digits)-1]
+	exp := now.AddDate(3, 0, 0)
+	t := walletToken{number: body + string(card.LuhnCheckDigit(body)), expiry: fmt.Sprintf("%02d/%02d", int(exp.Month()), exp.Year()%100)}
+	msg := network.TokenMessage{MessageID: s.nextID(), Token: t.number, TokenExpiry: t.expiry, Status: string(authorize.TokenActive),
+		Wallet: "Phone Wallet", CardNumber: digits, CardExpiry: c.Expiry.String()}
+	var resp network.Response
+	if err := s.send(ctx, "/network/v1/tokens", msg, &resp); err != nil {
+		return walletToken{}, err
+	}
+	s.stats["token:"+resp.ResponseCode]++
+	if !resp.Approved {
+		t = walletToken{}
+	}
+	s.tokens[digits] = t
+	return t, nil
 }
 
 func (s *Simulator) clear(ctx context.Context, r *mrand.Rand, a openAuth) error {
@@ -173,7 +224,7 @@ func (s *Simulator) clear(ctx context.Context, r *mrand.Rand, a openAuth) error 
 		amount += amount * int64(10+r.IntN(11)) / 100 // the tip, added after the authorisation
 	}
 	p := network.PresentmentRequest{
-		MessageID: s.nextID(), OriginalMessageID: a.id, CardNumber: a.req.CardNumber,
+		MessageID: s.nextID(), OriginalMessageID: a.id, CardNumber: a.req.CardNumber, Token: a.req.Token,
 		Amount: amount, Currency: a.req.Currency, Merchant: a.req.Merchant, Channel: a.req.Channel,
 	}
 	var resp network.Response
@@ -192,7 +243,7 @@ func (s *Simulator) clear(ctx context.Context, r *mrand.Rand, a openAuth) error 
 }
 
 func (s *Simulator) reverse(ctx context.Context, r *mrand.Rand, a openAuth) error {
-	rev := network.ReversalRequest{MessageID: s.nextID(), OriginalMessageID: a.id, CardNumber: a.req.CardNumber}
+	rev := network.ReversalRequest{MessageID: s.nextID(), OriginalMessageID: a.id, CardNumber: a.req.CardNumber, Token: a.req.Token}
 	if a.req.Merchant.MCC == "7011" && r.IntN(2) == 0 {
 		// A hotel pre-authorised more than the stay cost: release part of it, clear the rest.
 		rev.Amount = a.req.Amount / 4
@@ -213,7 +264,7 @@ func (s *Simulator) refund(ctx context.Context, r *mrand.Rand, a openAuth) error
 		amount = max(1, amount/2) // a partial return
 	}
 	p := network.PresentmentRequest{
-		MessageID: s.nextID(), OriginalMessageID: a.id, CardNumber: a.req.CardNumber,
+		MessageID: s.nextID(), OriginalMessageID: a.id, CardNumber: a.req.CardNumber, Token: a.req.Token,
 		Amount: amount, Currency: a.req.Currency, Merchant: a.req.Merchant, Channel: a.req.Channel,
 	}
 	var resp network.Response
@@ -259,7 +310,9 @@ func (s *Simulator) send(ctx context.Context, path string, msg, out any) error {
 }
 
 // Outcomes counts the answers so far by message type and response code:
-// "00", "N7", ... for authorisations, "clearing:00", "reversal:00", "refund:00".
+// "00", "N7", ... for authorisations, "clearing:00", "reversal:00", "refund:00",
+// "token:00" for token messages, "token-auth:00" for authorisations by token (also
+// counted under their code).
 func (s *Simulator) Outcomes() map[string]int {
 	return maps.Clone(s.stats)
 }

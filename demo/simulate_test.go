@@ -74,6 +74,10 @@ func TestSimulator(t *testing.T) {
 	if got["00"] < 100 || declines == 0 || got["clearing:00"] == 0 || got["reversal:00"] == 0 {
 		t.Errorf("outcomes %v: want many approvals, some declines, clearings and reversals", got)
 	}
+	// Phone wallets: the issuer was told of tokens, and purchases paid with them.
+	if got["token:00"] == 0 || got["token-auth:00"] < 20 {
+		t.Errorf("outcomes %v: want wallet tokens issued and many purchases by token approved", got)
+	}
 
 	// The ledger shows it: the simulated purchases, pending and posted, on the demo's
 	// accounts.

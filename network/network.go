@@ -1,6 +1,7 @@
 // Package network is the machine-to-machine HTTP interface the card network (or the
 // processor in front of it) calls to authorise, reverse, clear and refund card
-// payments in real time (SPEC AC15). It adapts JSON over HTTP to package authorize,
+// payments in real time (SPEC AC15), and by which the network's token service tells
+// the issuer of network tokens (authorize/token.go). It adapts JSON over HTTP to package authorize,
 // on its own mux with its own credentials; the member API and the web pages share
 // nothing with it. It is served under /network/ on the main listener (see
 // cmd/cardportal/serve.go): an operator who wants it on a private interface only puts
@@ -75,6 +76,7 @@ type Service interface {
 	Reverse(ctx context.Context, r authorize.Reversal) (authorize.Answer, error)
 	Clear(ctx context.Context, p authorize.Presentment) (authorize.Answer, error)
 	Refund(ctx context.Context, p authorize.Presentment) (authorize.Answer, error)
+	Token(ctx context.Context, m authorize.TokenMessage) (authorize.Answer, error)
 }
 
 // Deps are the handler's dependencies.
@@ -135,6 +137,7 @@ func routes(h *handler) []route {
 		{"POST", "/network/v1/reversals", true, h.signed(h.reverse)},
 		{"POST", "/network/v1/clearings", true, h.signed(h.clear)},
 		{"POST", "/network/v1/refunds", true, h.signed(h.refund)},
+		{"POST", "/network/v1/tokens", true, h.signed(h.token)},
 	}
 }
 
@@ -247,8 +250,9 @@ type (
 	// AuthorisationRequest is the body of POST /network/v1/authorisations.
 	AuthorisationRequest struct {
 		MessageID  string    `json:"message_id"`
-		CardNumber string    `json:"card_number"`
-		Expiry     string    `json:"expiry"` // MM/YY
+		CardNumber string    `json:"card_number,omitempty"`
+		Token      string    `json:"token,omitempty"` // a network token, instead of CardNumber
+		Expiry     string    `json:"expiry"`          // MM/YY, the token's with a token
 		CID        string    `json:"cid,omitempty"`
 		PINBlock   *PINBlock `json:"pin_block,omitempty"`
 		Amount     int64     `json:"amount"`
@@ -260,18 +264,31 @@ type (
 	ReversalRequest struct {
 		MessageID         string `json:"message_id"`
 		OriginalMessageID string `json:"original_message_id"`
-		CardNumber        string `json:"card_number"`
+		CardNumber        string `json:"card_number,omitempty"`
+		Token             string `json:"token,omitempty"`
 		Amount            int64  `json:"amount,omitempty"`
 	}
 	// PresentmentRequest is the body of clearings and refunds.
 	PresentmentRequest struct {
 		MessageID         string   `json:"message_id"`
 		OriginalMessageID string   `json:"original_message_id,omitempty"`
-		CardNumber        string   `json:"card_number"`
+		CardNumber        string   `json:"card_number,omitempty"`
+		Token             string   `json:"token,omitempty"`
 		Amount            int64    `json:"amount"`
 		Currency          string   `json:"currency"`
 		Merchant          Merchant `json:"merchant"`
 		Channel           string   `json:"channel"`
+	}
+	// TokenMessage is the body of POST /network/v1/tokens, from the network's token
+	// service.
+	TokenMessage struct {
+		MessageID   string `json:"message_id"`
+		Token       string `json:"token"`
+		TokenExpiry string `json:"token_expiry"` // MM/YY
+		Status      string `json:"status"`       // active, suspended, deleted
+		Wallet      string `json:"wallet,omitempty"`
+		CardNumber  string `json:"card_number"`
+		CardExpiry  string `json:"card_expiry"` // MM/YY
 	}
 	// Response is the answer to every message.
 	Response struct {
@@ -286,12 +303,33 @@ func (m Merchant) domain() authorize.Merchant {
 	return authorize.Merchant{Name: m.Name, MCC: m.MCC, City: m.City, Country: m.Country}
 }
 
-func parsePAN(fs []cp.FieldError, s string) (card.PAN, []cp.FieldError) {
+// parseNumber parses a card number or a token (field names which); "" is zero and
+// left to package authorize, which knows whether the number may be absent.
+func parseNumber(fs []cp.FieldError, field, s string) (card.PAN, []cp.FieldError) {
+	if s == "" {
+		return card.PAN{}, fs
+	}
 	pan, err := card.ParsePAN(s)
 	if err != nil {
-		fs = append(fs, cp.FieldError{Field: "card_number", Msg: "error.cardnumber"})
+		fs = append(fs, cp.FieldError{Field: field, Msg: "error.cardnumber"})
 	}
 	return pan, fs
+}
+
+// parseCard parses a message's card number and token, of which authorize checks
+// that exactly one is given.
+func parseCard(fs []cp.FieldError, number, token string) (pan, tok card.PAN, _ []cp.FieldError) {
+	pan, fs = parseNumber(fs, "card_number", number)
+	tok, fs = parseNumber(fs, "token", token)
+	return pan, tok, fs
+}
+
+func parseExpiry(fs []cp.FieldError, field, s string) (card.Expiry, []cp.FieldError) {
+	exp, err := card.ParseExpiry(s)
+	if err != nil {
+		fs = append(fs, cp.FieldError{Field: field, Msg: "error.invalid"})
+	}
+	return exp, fs
 }
 
 func (h *handler) answer(w http.ResponseWriter, r *http.Request, a authorize.Answer, err error) {
@@ -311,14 +349,10 @@ func (h *handler) authorise(w http.ResponseWriter, r *http.Request, body []byte)
 		h.fail(w, r, err)
 		return
 	}
-	var fs []cp.FieldError
-	pan, fs := parsePAN(fs, in.CardNumber)
-	exp, err := card.ParseExpiry(in.Expiry)
-	if err != nil {
-		fs = append(fs, cp.FieldError{Field: "expiry", Msg: "error.invalid"})
-	}
+	pan, tok, fs := parseCard(nil, in.CardNumber, in.Token)
+	exp, fs := parseExpiry(fs, "expiry", in.Expiry)
 	req := authorize.Request{
-		MessageID: in.MessageID, PAN: pan, Expiry: exp, CID: in.CID, Amount: in.Amount, Currency: in.Currency,
+		MessageID: in.MessageID, PAN: pan, Token: tok, Expiry: exp, CID: in.CID, Amount: in.Amount, Currency: in.Currency,
 		Merchant: in.Merchant.domain(), Channel: account.Channel(in.Channel),
 	}
 	if in.PINBlock != nil {
@@ -345,12 +379,12 @@ func (h *handler) reverse(w http.ResponseWriter, r *http.Request, body []byte) {
 		h.fail(w, r, err)
 		return
 	}
-	pan, fs := parsePAN(nil, in.CardNumber)
+	pan, tok, fs := parseCard(nil, in.CardNumber, in.Token)
 	if len(fs) > 0 {
 		h.fail(w, r, cp.InvalidFields("network.reverse", fs...))
 		return
 	}
-	a, err := h.d.Service.Reverse(r.Context(), authorize.Reversal{MessageID: in.MessageID, OriginalID: in.OriginalMessageID, PAN: pan, Amount: in.Amount})
+	a, err := h.d.Service.Reverse(r.Context(), authorize.Reversal{MessageID: in.MessageID, OriginalID: in.OriginalMessageID, PAN: pan, Token: tok, Amount: in.Amount})
 	h.answer(w, r, a, err)
 }
 
@@ -359,11 +393,11 @@ func (h *handler) presentment(body []byte) (authorize.Presentment, error) {
 	if err := decode(body, &in); err != nil {
 		return authorize.Presentment{}, err
 	}
-	pan, fs := parsePAN(nil, in.CardNumber)
+	pan, tok, fs := parseCard(nil, in.CardNumber, in.Token)
 	if len(fs) > 0 {
 		return authorize.Presentment{}, cp.InvalidFields("network.presentment", fs...)
 	}
-	return authorize.Presentment{MessageID: in.MessageID, OriginalID: in.OriginalMessageID, PAN: pan, Amount: in.Amount,
+	return authorize.Presentment{MessageID: in.MessageID, OriginalID: in.OriginalMessageID, PAN: pan, Token: tok, Amount: in.Amount,
 		Currency: in.Currency, Merchant: in.Merchant.domain(), Channel: account.Channel(in.Channel)}, nil
 }
 
@@ -384,6 +418,24 @@ func (h *handler) refund(w http.ResponseWriter, r *http.Request, body []byte) {
 		return
 	}
 	a, err := h.d.Service.Refund(r.Context(), p)
+	h.answer(w, r, a, err)
+}
+
+func (h *handler) token(w http.ResponseWriter, r *http.Request, body []byte) {
+	var in TokenMessage
+	if err := decode(body, &in); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	pan, tok, fs := parseCard(nil, in.CardNumber, in.Token)
+	tokExp, fs := parseExpiry(fs, "token_expiry", in.TokenExpiry)
+	exp, fs := parseExpiry(fs, "card_expiry", in.CardExpiry)
+	if len(fs) > 0 {
+		h.fail(w, r, cp.InvalidFields("network.token", fs...))
+		return
+	}
+	a, err := h.d.Service.Token(r.Context(), authorize.TokenMessage{MessageID: in.MessageID, Token: tok, TokenExpiry: tokExp,
+		Status: authorize.TokenStatus(in.Status), Wallet: in.Wallet, PAN: pan, Expiry: exp})
 	h.answer(w, r, a, err)
 }
 

@@ -41,6 +41,10 @@ func (f *fakeService) Refund(_ context.Context, p authorize.Presentment) (author
 	f.got = append(f.got, p)
 	return authorize.Answer{MessageID: p.MessageID, Code: authorize.Approved}, nil
 }
+func (f *fakeService) Token(_ context.Context, m authorize.TokenMessage) (authorize.Answer, error) {
+	f.got = append(f.got, m)
+	return authorize.Answer{MessageID: m.MessageID, Code: authorize.LostCard}, nil
+}
 
 var (
 	testSecret = []byte("0123456789abcdef0123456789abcdef")
@@ -204,6 +208,10 @@ func TestBadRequests(t *testing.T) {
 		{"bad expiry", "/network/v1/authorisations", strings.Replace(authBody, "12/28", "13/28", 1), 422, "expiry"},
 		{"bad PIN block", "/network/v1/authorisations", strings.Replace(authBody, "0123456789abcdef", "0123", 1), 422, "pin_block"},
 		{"reversal bad card", "/network/v1/reversals", `{"message_id":"r","original_message_id":"m","card_number":"1"}`, 422, "card_number"},
+		{"bad token", "/network/v1/authorisations", strings.Replace(authBody, `"card_number":"4111 1111 1111 1111"`, `"token":"4895370000001232"`, 1), 422, "token"},
+		{"clearing bad token", "/network/v1/clearings", `{"message_id":"r","token":"12345"}`, 422, "token"},
+		{"token message bad expiry", "/network/v1/tokens", `{"message_id":"t","token":"4895370000001237","token_expiry":"13/29",` +
+			`"status":"active","card_number":"4111111111111111","card_expiry":"12/28"}`, 422, "token_expiry"},
 		{"too large", "/network/v1/refunds", `{"message_id":"` + strings.Repeat("x", MaxBody) + `"}`, 413, ""},
 	}
 	for _, tt := range tests {
@@ -251,6 +259,35 @@ func TestOtherMessages(t *testing.T) {
 	}
 	if p := e.svc.got[2].(authorize.Presentment); p.MessageID != "f-1" || p.Amount != 1300 || p.Merchant.Name != "Corner Shop" {
 		t.Errorf("refund = %+v", p)
+	}
+}
+
+func TestTokenMessages(t *testing.T) {
+	e := newEnv(t)
+	ts := testNow.Unix()
+	w := e.send("/network/v1/tokens", `{"message_id":"t-1","token":"4895 3700 0000 1237","token_expiry":"06/29","status":"suspended",`+
+		`"wallet":"Phone Wallet","card_number":"4111111111111111","card_expiry":"12/28"}`, ts, testSecret)
+	if w.Code != 200 || !strings.Contains(w.Body.String(), `"response_code":"41"`) || strings.Contains(w.Body.String(), "4895") {
+		t.Errorf("token message: %d %s", w.Code, w.Body)
+	}
+	m := e.svc.got[0].(authorize.TokenMessage)
+	if m.MessageID != "t-1" || m.Token.Digits() != "4895370000001237" || m.TokenExpiry.Month != 6 || m.TokenExpiry.Year != 2029 ||
+		m.Status != authorize.TokenSuspended || m.Wallet != "Phone Wallet" || m.PAN.Digits() != "4111111111111111" || m.Expiry.Year != 2028 {
+		t.Errorf("token message = %+v", m)
+	}
+	// The other messages may name the card by a token.
+	body := strings.Replace(strings.Replace(authBody, `"card_number":"4111 1111 1111 1111"`, `"token":"4895370000001237"`, 1), `"cid":"123",`, "", 1)
+	if w := e.send("/network/v1/authorisations", body, ts, testSecret); w.Code != 200 {
+		t.Fatalf("authorisation by token: %d %s", w.Code, w.Body)
+	}
+	if r := e.svc.got[1].(authorize.Request); r.Token.Digits() != "4895370000001237" || !r.PAN.IsZero() {
+		t.Errorf("authorisation by token = %+v", r)
+	}
+	if w := e.send("/network/v1/reversals", `{"message_id":"r-1","original_message_id":"m-1","token":"4895370000001237"}`, ts, testSecret); w.Code != 200 {
+		t.Fatalf("reversal by token: %d %s", w.Code, w.Body)
+	}
+	if r := e.svc.got[2].(authorize.Reversal); r.Token.Digits() != "4895370000001237" || !r.PAN.IsZero() {
+		t.Errorf("reversal by token = %+v", r)
 	}
 }
 

@@ -120,6 +120,39 @@ func TestAuthorisationsEndToEnd(t *testing.T) {
 	if got := find("E2E Coffee"); len(got) != 1 || got[0]["status"] != "posted" || got[0]["amount"].(float64) != 1400 {
 		t.Errorf("transactions after clearing: %v, want one posted 1400", got)
 	}
+	// A network token: issued by the token service, then paid with online without a
+	// CID (the token service checked the cryptogram), suspended, and the card number
+	// still pays.
+	const token = "4895370000001237"
+	tokMsg := map[string]any{"message_id": "e2e-tok-1", "token": token, "token_expiry": "06/30", "status": "active",
+		"wallet": "Phone Wallet", "card_number": c.pan, "card_expiry": c.exp}
+	if st, r := sendNetwork(t, in.url, "/network/v1/tokens", tokMsg); st != 200 || r.ResponseCode != "00" {
+		t.Fatalf("token issued: %d %+v", st, r)
+	}
+	byToken := map[string]any{"message_id": "e2e-tok-auth", "token": token, "expiry": "06/30", "amount": 2500, "currency": "USD",
+		"merchant": map[string]string{"name": "E2E Tokenshop", "mcc": "5732", "country": "US"}, "channel": "online"}
+	if st, r := sendNetwork(t, in.url, "/network/v1/authorisations", byToken); st != 200 || !r.Approved {
+		t.Fatalf("authorisation by token: %d %+v", st, r)
+	}
+	if got := find("E2E Tokenshop"); len(got) != 1 || got[0]["status"] != "pending" || got[0]["amount"].(float64) != 2500 {
+		t.Errorf("transactions after a token's approval: %v, want one pending 2500", got)
+	}
+	tokMsg["message_id"], tokMsg["status"] = "e2e-tok-2", "suspended"
+	if st, r := sendNetwork(t, in.url, "/network/v1/tokens", tokMsg); st != 200 || r.ResponseCode != "00" {
+		t.Fatalf("token suspended: %d %+v", st, r)
+	}
+	byToken["message_id"] = "e2e-tok-auth-2"
+	if st, r := sendNetwork(t, in.url, "/network/v1/authorisations", byToken); st != 200 || r.Approved || r.ResponseCode != "62" {
+		t.Errorf("authorisation by a suspended token: %d %+v, want a 62 decline", st, r)
+	}
+	auth["message_id"] = "e2e-3"
+	if st, r := sendNetwork(t, in.url, "/network/v1/authorisations", auth); st != 200 || !r.Approved {
+		t.Errorf("card number while its token is suspended: %d %+v", st, r)
+	}
+	if strings.Contains(in.log.String(), token) {
+		t.Errorf("the token reached the logs")
+	}
+
 	// An unsigned message is refused.
 	b, _ := json.Marshal(auth)
 	resp, err := http.Post(in.url+"/network/v1/authorisations", "application/json", bytes.NewReader(b))
