@@ -403,15 +403,32 @@ func TestHoldLifecycle(t *testing.T) {
 // BenchmarkAuthorise measures decisions through the service and the SQLite store
 // (group commit included), without HTTP: run with -cpu 2 and -benchtime, e.g.
 // go test ./authorize -run X -bench Authorise -benchtime 20000x.
-func BenchmarkAuthorise(b *testing.B) {
+func BenchmarkAuthorise(b *testing.B) { benchmarkAuthorise(b, false) }
+
+// BenchmarkAuthoriseByToken is BenchmarkAuthorise with the card named by a network
+// token, whose status and expiry the decision reads as well.
+func BenchmarkAuthoriseByToken(b *testing.B) { benchmarkAuthorise(b, true) }
+
+func benchmarkAuthorise(b *testing.B, byToken bool) {
 	f := newBenchFixture(b)
+	pan, exp := f.pan, f.exp
+	var token card.PAN
+	if byToken {
+		token, exp = luhn(b, "489537000000123"), card.Expiry{Month: 6, Year: 2029}
+		a, err := f.svc.Token(b.Context(), authorize.TokenMessage{MessageID: "tok", Token: token, TokenExpiry: exp,
+			Status: authorize.TokenActive, PAN: f.pan, Expiry: f.exp})
+		if err != nil || a.Code != authorize.Approved {
+			b.Fatalf("Token: %+v %v", a, err)
+		}
+		pan = card.PAN{}
+	}
 	var n atomic.Int64
 	b.SetParallelism(32)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			i := n.Add(1)
-			r := authorize.Request{MessageID: "b" + strconv.FormatInt(i, 10), PAN: f.pan, Expiry: f.exp, Amount: 1, Currency: "USD",
+			r := authorize.Request{MessageID: "b" + strconv.FormatInt(i, 10), PAN: pan, Token: token, Expiry: exp, Amount: 1, Currency: "USD",
 				Merchant: authorize.Merchant{Name: "Corner Shop", MCC: "5411", Country: "US"}, Channel: account.InPerson}
 			a, err := f.svc.Authorise(context.Background(), r)
 			if err != nil || a.Code != authorize.Approved {
