@@ -555,26 +555,39 @@ SELECT au.id, au.posting_id, au.open_amount, au.status,
 // Reverse releases all or part of an authorisation's hold.
 func (s *Store) Reverse(ctx context.Context, msg authorize.Message, ref authorize.CardRef, originalID string, amount int64) (authorize.Answer, error) {
 	const op = "sqlstore.Reverse"
+	return s.answerOnce(ctx, op, ref.AccountID, msg, func(tx *poolTx) (authorize.Answer, error) {
+		a := authorize.Answer{MessageID: msg.ID, Code: authorize.Approved}
+		if ref.CardID == 0 {
+			a.Code = authorize.NoOriginal
+		} else if err := s.lockAccount(ctx, tx, ref.AccountID); err != nil {
+			return a, cp.E(op, cp.Internal, "", err)
+		} else if o, err := s.findAuth(ctx, tx, originalID, ref.CardID); errors.Is(err, sql.ErrNoRows) {
+			a.Code = authorize.NoOriginal
+		} else if err != nil {
+			return a, cp.E(op, cp.Internal, "", err)
+		} else if o.status == "open" {
+			if err := s.reduceHold(ctx, tx, o, amount, msg.ID); err != nil {
+				return a, cp.E(op, cp.Internal, "", err)
+			}
+		}
+		return a, nil
+	})
+}
+
+// answerOnce answers msg with answer in a group-committed transaction on the
+// account and stores the answer with the message, unless msg.ID was answered
+// before: then it returns that answer (or Conflict) and answer is not called.
+func (s *Store) answerOnce(ctx context.Context, op string, accountID int64, msg authorize.Message,
+	answer func(tx *poolTx) (authorize.Answer, error)) (authorize.Answer, error) {
 	var out authorize.Answer
-	err := s.inBatch(ctx, ref.AccountID, func(tx *poolTx) error {
+	err := s.inBatch(ctx, accountID, func(tx *poolTx) error {
 		a, done, err := s.storedAnswer(ctx, tx, op, msg)
 		if done || err != nil {
 			out = a
 			return err
 		}
-		a = authorize.Answer{MessageID: msg.ID, Code: authorize.Approved}
-		if ref.CardID == 0 {
-			a.Code = authorize.NoOriginal
-		} else if err := s.lockAccount(ctx, tx, ref.AccountID); err != nil {
-			return cp.E(op, cp.Internal, "", err)
-		} else if o, err := s.findAuth(ctx, tx, originalID, ref.CardID); errors.Is(err, sql.ErrNoRows) {
-			a.Code = authorize.NoOriginal
-		} else if err != nil {
-			return cp.E(op, cp.Internal, "", err)
-		} else if o.status == "open" {
-			if err := s.reduceHold(ctx, tx, o, amount, msg.ID); err != nil {
-				return cp.E(op, cp.Internal, "", err)
-			}
+		if a, err = answer(tx); err != nil {
+			return err
 		}
 		out = a
 		return s.storeAnswer(ctx, tx, op, msg, a)
@@ -612,47 +625,46 @@ func (s *Store) reduceHold(ctx context.Context, tx *poolTx, o openAuth, amount i
 // Present posts a clearing or a refund and closes the authorisation it names.
 func (s *Store) Present(ctx context.Context, msg authorize.Message, ref authorize.CardRef, originalID string, e account.Entry) (authorize.Answer, error) {
 	const op = "sqlstore.Present"
-	var out authorize.Answer
-	err := s.inBatch(ctx, ref.AccountID, func(tx *poolTx) error {
-		a, done, err := s.storedAnswer(ctx, tx, op, msg)
-		if done || err != nil {
-			out = a
-			return err
-		}
-		a = authorize.Answer{MessageID: msg.ID, Code: authorize.Approved}
+	return s.answerOnce(ctx, op, ref.AccountID, msg, func(tx *poolTx) (authorize.Answer, error) {
+		a := authorize.Answer{MessageID: msg.ID, Code: authorize.Approved}
 		switch {
 		case ref.CardID == 0:
 			a.Code = authorize.NoSuchCard
 		case e.Currency != ref.Currency:
 			a.Code = authorize.InvalidTxn
 		default:
-			if err := s.lockAccount(ctx, tx, ref.AccountID); err != nil {
-				return cp.E(op, cp.Internal, "", err)
-			}
-			if originalID != "" && e.Kind == account.Purchase {
-				o, err := s.findAuth(ctx, tx, originalID, ref.CardID)
-				switch {
-				case errors.Is(err, sql.ErrNoRows):
-					// A clearing with an unknown authorisation still posts.
-				case err != nil:
-					return cp.E(op, cp.Internal, "", err)
-				case o.status == "open":
-					if err := releasePosting(ctx, tx, o.postingID); err != nil {
-						return cp.E(op, cp.Internal, "", err)
-					}
-					if _, err := tx.ExecContext(ctx, `UPDATE authorisations SET status = 'cleared', open_amount = 0 WHERE id = $1`, o.id); err != nil {
-						return cp.E(op, cp.Internal, "", err)
-					}
-				}
-			}
-			if _, err := s.insertPosting(ctx, tx, e); err != nil {
-				return cp.E(op, cp.Internal, "", err)
+			if err := s.present(ctx, tx, ref, originalID, e); err != nil {
+				return a, cp.E(op, cp.Internal, "", err)
 			}
 		}
-		out = a
-		return s.storeAnswer(ctx, tx, op, msg, a)
+		return a, nil
 	})
-	return out, err
+}
+
+// present posts e and, if originalID names an open authorisation on the card,
+// closes it and releases its hold.
+func (s *Store) present(ctx context.Context, tx *poolTx, ref authorize.CardRef, originalID string, e account.Entry) error {
+	if err := s.lockAccount(ctx, tx, ref.AccountID); err != nil {
+		return err
+	}
+	if originalID != "" && e.Kind == account.Purchase {
+		o, err := s.findAuth(ctx, tx, originalID, ref.CardID)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			// A clearing with an unknown authorisation still posts.
+		case err != nil:
+			return err
+		case o.status == "open":
+			if err := releasePosting(ctx, tx, o.postingID); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE authorisations SET status = 'cleared', open_amount = 0 WHERE id = $1`, o.id); err != nil {
+				return err
+			}
+		}
+	}
+	_, err := s.insertPosting(ctx, tx, e)
+	return err
 }
 
 // ExpireHolds releases the holds whose time is up.

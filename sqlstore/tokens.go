@@ -33,23 +33,16 @@ SELECT t.id, c.id, c.account_id, p.code, a.currency
 func (s *Store) Token(ctx context.Context, msg authorize.Message, ref authorize.CardRef, t authorize.Token,
 	decide func(authorize.TokenSnapshot) authorize.Code) (authorize.Answer, error) {
 	const op = "sqlstore.Token"
-	var out authorize.Answer
-	err := s.inBatch(ctx, ref.AccountID, func(tx *poolTx) error {
-		a, done, err := s.storedAnswer(ctx, tx, op, msg)
-		if done || err != nil {
-			out = a
-			return err
-		}
-		a = authorize.Answer{MessageID: msg.ID, Code: authorize.NoSuchCard}
+	return s.answerOnce(ctx, op, ref.AccountID, msg, func(tx *poolTx) (authorize.Answer, error) {
+		a := authorize.Answer{MessageID: msg.ID, Code: authorize.NoSuchCard}
 		if ref.CardID != 0 {
+			var err error
 			if a.Code, err = s.token(ctx, tx, msg, ref, t, decide); err != nil {
-				return cp.E(op, cp.Internal, "", err)
+				return a, cp.E(op, cp.Internal, "", err)
 			}
 		}
-		out = a
-		return s.storeAnswer(ctx, tx, op, msg, a)
+		return a, nil
 	})
-	return out, err
 }
 
 func (s *Store) token(ctx context.Context, tx *poolTx, msg authorize.Message, ref authorize.CardRef, t authorize.Token,
