@@ -293,13 +293,17 @@ func (s *Service) observe(e Event) {
 	}
 }
 
-// card looks the card up by its number's fingerprint, or by a network token's when
-// token is set, through the cache. A token's card never changes, so it may be cached
-// like a card's facts.
-func (s *Service) card(ctx context.Context, number card.PAN, token bool) (CardRef, error) {
-	raw := s.hsm.Fingerprint(number)
+// card looks the card up by its number's fingerprint, or by the network token's
+// when there is one, through the cache. A token's card never changes, so it may be
+// cached like a card's facts.
+func (s *Service) card(ctx context.Context, pan, token card.PAN) (CardRef, error) {
+	byToken := !token.IsZero()
+	if byToken {
+		pan = token
+	}
+	raw := s.hsm.Fingerprint(pan)
 	fp := string(raw)
-	if token {
+	if byToken {
 		fp = "t" + fp // the keys of tokens and of cards differ in length
 	}
 	s.cacheMu.RLock()
@@ -309,7 +313,7 @@ func (s *Service) card(ctx context.Context, number card.PAN, token bool) (CardRe
 		return ref, nil
 	}
 	var err error
-	if token {
+	if byToken {
 		ref, err = s.store.CardByToken(ctx, raw)
 	} else {
 		ref, err = s.store.CardByFingerprint(ctx, raw)
@@ -339,7 +343,7 @@ func (s *Service) Authorise(ctx context.Context, r Request) (Answer, error) {
 	}
 	now := s.now()
 	tokenised := !r.Token.IsZero()
-	ref, err := s.card(ctx, r.number(), tokenised)
+	ref, err := s.card(ctx, r.PAN, r.Token)
 	if err != nil {
 		return Answer{}, cp.E(op, cp.Internal, "", err)
 	}
@@ -417,7 +421,7 @@ func (s *Service) Reverse(ctx context.Context, r Reversal) (Answer, error) {
 	if len(fs) > 0 {
 		return Answer{}, cp.InvalidFields(op, fs...)
 	}
-	ref, err := s.card(ctx, r.number(), !r.Token.IsZero())
+	ref, err := s.card(ctx, r.PAN, r.Token)
 	if err != nil {
 		return Answer{}, cp.E(op, cp.Internal, "", err)
 	}
@@ -448,7 +452,7 @@ func (s *Service) present(ctx context.Context, op, kind, prefix string, k accoun
 	if len(fs) > 0 {
 		return Answer{}, cp.InvalidFields(op, fs...)
 	}
-	ref, err := s.card(ctx, p.number(), !p.Token.IsZero())
+	ref, err := s.card(ctx, p.PAN, p.Token)
 	if err != nil {
 		return Answer{}, cp.E(op, cp.Internal, "", err)
 	}
@@ -598,18 +602,6 @@ func checkCard(fs []cp.FieldError, pan, token card.PAN) []cp.FieldError {
 		return append(fs, cp.FieldError{Field: "token", Msg: "error.invalid"})
 	}
 	return fs
-}
-
-// number is the card's number or the token the message names it by.
-func (r Request) number() card.PAN     { return firstOf(r.PAN, r.Token) }
-func (r Reversal) number() card.PAN    { return firstOf(r.PAN, r.Token) }
-func (p Presentment) number() card.PAN { return firstOf(p.PAN, p.Token) }
-
-func firstOf(pan, token card.PAN) card.PAN {
-	if pan.IsZero() {
-		return token
-	}
-	return pan
 }
 
 func checkID(fs []cp.FieldError, field, id string, required bool) []cp.FieldError {

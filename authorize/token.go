@@ -89,11 +89,13 @@ type TokenSnapshot struct {
 //  1. a token stands for one card: a message naming another card than the stored
 //     token's is invalid (12);
 //  2. a deleted token stays deleted: anything but another deletion is invalid (12);
-//  3. the card's expiry must be the one given (54);
-//  4. suspending or deleting is always approved; issuing or resuming needs a card
-//     that can be used: not lost (41) or closed (05), and a token that has not
-//     expired (54). A frozen or not yet activated card may have tokens: the card's
-//     own rules decline their payments until it is unfrozen or activated.
+//  3. suspending or deleting is then always approved: it only takes away, and must
+//     not fail on a detail such as a card expiry the token service has not yet
+//     heard was renewed;
+//  4. issuing or resuming needs the card's expiry as given (54), a card that can be
+//     used: not lost (41) or closed (05), and a token that has not expired (54). A
+//     frozen or not yet activated card may have tokens: the card's own rules decline
+//     their payments until it is unfrozen or activated.
 func DecideToken(m TokenMessage, ref CardRef, now time.Time, snap TokenSnapshot) Code {
 	old := snap.Existing
 	switch {
@@ -101,10 +103,10 @@ func DecideToken(m TokenMessage, ref CardRef, now time.Time, snap TokenSnapshot)
 		return InvalidTxn
 	case old.Status == TokenDeleted && m.Status != TokenDeleted:
 		return InvalidTxn
-	case m.Expiry != ref.Expiry:
-		return ExpiredCard
 	case m.Status != TokenActive:
 		return Approved
+	case m.Expiry != ref.Expiry:
+		return ExpiredCard
 	}
 	switch snap.CardState {
 	case card.Lost:
@@ -145,7 +147,7 @@ func (s *Service) Token(ctx context.Context, m TokenMessage) (Answer, error) {
 	if len(fs) > 0 {
 		return Answer{}, cp.InvalidFields(op, fs...)
 	}
-	ref, err := s.card(ctx, m.PAN, false)
+	ref, err := s.card(ctx, m.PAN, card.PAN{})
 	if err != nil {
 		return Answer{}, cp.E(op, cp.Internal, "", err)
 	}
