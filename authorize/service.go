@@ -350,7 +350,10 @@ func (s *Service) Authorise(ctx context.Context, r Request) (Answer, error) {
 	msg := Message{ID: r.MessageID, Kind: KindAuthorisation, Digest: s.digest(KindAuthorisation, r), At: now}
 	c := Checks{
 		Product: ref.Product, Channel: r.Channel, Amount: r.Amount, Currency: r.Currency, AccountCcy: ref.Currency,
-		ExpiryMatch: r.Expiry == ref.Expiry, Expired: ref.Expiry.Expired(now), Tokenised: tokenised,
+		Tokenised: tokenised,
+	}
+	if !tokenised { // a token's expiry is read with its status, in the decision below
+		c.ExpiryMatch, c.Expired = r.Expiry == ref.Expiry, ref.Expiry.Expired(now)
 	}
 	// validate refused a CID or a PIN block with a token.
 	if ref.CardID != 0 && !tokenised {
